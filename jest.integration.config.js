@@ -1,0 +1,14 @@
+// Integration tests (`*.int.spec.ts`) talk to a real Redis and a real Kafka broker. The global
+// setup finds or starts them once per run (see libs/testing/README.md) and exports
+// REDIS_URL and KAFKA_BROKERS to the test workers.
+module.exports = {
+  displayName: 'integration',
+  preset: './jest.preset.js',
+  rootDir: __dirname,
+  roots: ['<rootDir>/apps', '<rootDir>/libs'],
+  testMatch: ['**/*.int.spec.ts'],
+  globalSetup: '<rootDir>/libs/testing/src/infra/global-setup.ts',
+  globalTeardown: '<rootDir>/libs/testing/src/infra/global-teardown.ts',
+  testTimeout: 60_000,
+  slowTestThreshold: 30,
+};
