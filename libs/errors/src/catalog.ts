@@ -32,10 +32,19 @@ export const ERROR_CATALOG = {
     retriable: false,
     summary: 'An envelope carries a schema version this build does not know.',
   },
+  NOT_FOUND: {
+    status: 404,
+    retriable: false,
+    summary: 'No route matches the request method and path.',
+  },
   QUEUE_UNAVAILABLE: {
     status: 503,
     retriable: true,
     summary: 'Redis or Kafka could not be reached or refused an operation.',
+  },
+  QUEUE_OPTIONS_INVALID: {
+    retriable: false,
+    summary: 'A queue consumer or producer was configured with out-of-range options.',
   },
   QUEUE_CLOSED: {
     retriable: false,

@@ -1,0 +1,2 @@
+export { KafkaBackend, type KafkaBackendOptions } from './kafka-backend';
+export { KAFKA_LOG_LEVELS, type KafkaLogLevel } from './kafka-logging';

@@ -1,0 +1,158 @@
+import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { ParcError } from '@parc/errors';
+import { silentLogger, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
+import { KAFKA_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
+import { startKafkaConsumer } from './kafka-consumer';
+
+export interface KafkaBackendOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger?: QueueLogger;
+  /** kafkajs's own verbosity (default warn). */
+  readonly clientLogLevel?: KafkaLogLevel;
+  /** A consumer that stops heartbeating this long loses its partitions (default 30 s; broker minimum 6 s). */
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** Longest a fetch waits at the broker when there is nothing new (default 500 ms). */
+  readonly fetchMaxWaitMs?: number;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Longest wait for a consumer to join its group (default: twice the session timeout). */
+  readonly joinTimeoutMs?: number;
+}
+
+/**
+ * Queues as Kafka topics (kafkajs). Publishing waits for all in-sync replicas (`acks: -1`);
+ * consumers commit offsets only after their handler resolved. kafkajs is imported here and
+ * nowhere else, so the client can be swapped behind the queue port.
+ */
+export class KafkaBackend implements QueueBackend {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly consumers = new Set<QueueConsumer>();
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly options: KafkaBackendOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      logLevel: KAFKA_LOG_LEVELS[options.clientLogLevel ?? 'warn'],
+      logCreator: kafkaLogCreator(options.logger ?? silentLogger),
+    });
+  }
+
+  async ensureQueue(topic: string, options: EnsureQueueOptions = {}): Promise<void> {
+    const admin = await this.connectedAdmin();
+    await this.unavailableOnError(`create topic ${topic}`, () =>
+      admin.createTopics({ topics: [{ topic, numPartitions: options.partitions ?? 1 }], waitForLeaders: true }),
+    );
+  }
+
+  async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    this.assertOpen();
+    if (messages.length === 0) return;
+    const producer = await this.connectedProducer();
+    await this.unavailableOnError(`publish to ${topic}`, () =>
+      producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((message) => ({ key: message.key ?? null, value: message.payload })),
+      }),
+    );
+  }
+
+  async consume(options: ConsumeOptions): Promise<QueueConsumer> {
+    this.assertOpen();
+    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 30_000;
+    const consumer = await startKafkaConsumer(this.kafka, options, {
+      sessionTimeoutMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? Math.max(500, Math.floor(sessionTimeoutMs / 10)),
+      fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 500,
+      joinTimeoutMs: this.options.joinTimeoutMs ?? 2 * sessionTimeoutMs,
+    });
+    this.consumers.add(consumer);
+    return {
+      ...consumer,
+      get paused() {
+        return consumer.paused;
+      },
+      close: async () => {
+        await consumer.close();
+        this.consumers.delete(consumer);
+      },
+    };
+  }
+
+  /** Consumer lag: per partition, the end offset minus the group's committed offset, summed. */
+  async backlog(topic: string, group: string): Promise<QueueBacklog> {
+    const admin = await this.connectedAdmin();
+    const [ends, committed] = await this.unavailableOnError(`read offsets of ${topic}`, () =>
+      Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]),
+    );
+    const committedByPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
+    let waiting = 0n;
+    for (const { partition, high, low } of ends) {
+      const position = committedByPartition.get(partition) ?? -1n;
+      // -1: the group never committed here, so everything still retained is waiting.
+      const from = position < 0n ? BigInt(low) : position;
+      if (BigInt(high) > from) waiting += BigInt(high) - from;
+    }
+    return { waiting: Number(waiting), inFlight: 0 };
+  }
+
+  async ping(): Promise<void> {
+    const admin = await this.connectedAdmin();
+    await this.unavailableOnError('describe the cluster', () => admin.describeCluster());
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
+      const clients = await Promise.allSettled([this.producer, this.admin].filter((client) => client !== undefined));
+      await Promise.allSettled(clients.map((client) => (client.status === 'fulfilled' ? client.value.disconnect() : undefined)));
+    })();
+    return this.closed;
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    this.producer ??= this.connectClient('connect the producer', () =>
+      this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
+    );
+    return this.producer.catch((error: unknown) => {
+      this.producer = undefined; // the next call tries again
+      throw error;
+    });
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= this.connectClient('connect the admin client', () => this.kafka.admin());
+    return this.admin.catch((error: unknown) => {
+      this.admin = undefined;
+      throw error;
+    });
+  }
+
+  private async connectClient<T extends { connect(): Promise<void> }>(operation: string, create: () => T): Promise<T> {
+    this.assertOpen();
+    const client = create();
+    await this.unavailableOnError(operation, () => client.connect());
+    return client;
+  }
+
+  private async unavailableOnError<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not ${operation}: ${detail}`, { cause: error });
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ParcError('QUEUE_CLOSED', 'The Kafka queue backend was used after close().');
+  }
+}

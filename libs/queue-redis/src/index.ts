@@ -1,0 +1,1 @@
+export { RedisBackend, type RedisBackendOptions } from './redis-backend';

@@ -1,0 +1,171 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { ParcError } from '@parc/errors';
+import {
+  silentLogger,
+  startPollingConsumer,
+  uniqueConsumerName,
+  type ConsumeOptions,
+  type DelayedQueue,
+  type DelayedQueueFactory,
+  type OutboundMessage,
+  type PollingConsumer,
+  type QueueBackend,
+  type QueueBacklog,
+  type QueueLogger,
+} from '@parc/queue';
+import { RedisStreamSource } from './redis-stream-source';
+import { RedisDelayedQueue } from './redis-delayed-queue';
+import { entryFields } from './stream-entries';
+
+export interface RedisBackendOptions {
+  /** `redis://[user:password@]host:port[/db]` */
+  readonly url: string;
+  /** Shows in CLIENT LIST, e.g. the service name. */
+  readonly connectionName?: string;
+  /** A delivered batch stays with its consumer this long without renewal (default 30 s). */
+  readonly leaseMs?: number;
+  /** Longest a consumer's XREADGROUP blocks before looking again (default 1 s). */
+  readonly blockMs?: number;
+  /** How often consumers look for expired leases to take over (default: half the lease). */
+  readonly reclaimIntervalMs?: number;
+  /** Idle consumers with nothing pending are dropped from their group after this (default 1 h). */
+  readonly staleConsumerMs?: number;
+  readonly logger?: QueueLogger;
+  /** Extra ioredis options (tests, TLS). */
+  readonly redisOptions?: RedisOptions;
+}
+
+/**
+ * Queues as Redis streams with consumer groups (XREADGROUP / XACK, XAUTOCLAIM after a lease),
+ * and delayed sets as sorted sets moved by a Lua script. Requires Redis >= 7.0.
+ * Key names are the caller's; put a `{hash tag}` in related names for Redis Cluster.
+ */
+export class RedisBackend implements QueueBackend, DelayedQueueFactory {
+  readonly kind = 'redis' as const;
+  private readonly commands: Redis;
+  private readonly consumers = new Set<PollingConsumer>();
+  private readonly logger: QueueLogger;
+  private readonly leaseMs: number;
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly options: RedisBackendOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    // Auto-pipelining sends commands issued in the same tick as one write: free batching.
+    this.commands = this.connect({ enableAutoPipelining: true });
+  }
+
+  async ensureQueue(): Promise<void> {
+    // Streams come into being with their first entry or group; nothing to create ahead.
+  }
+
+  async publish(queue: string, messages: readonly OutboundMessage[]): Promise<void> {
+    this.assertOpen();
+    if (messages.length === 0) return;
+    const pipeline = this.commands.pipeline();
+    for (const message of messages) pipeline.xadd(queue, '*', ...entryFields(message.payload, message.key));
+    const results = await this.unavailableOnError(`publish to ${queue}`, () => pipeline.exec());
+    const failure = results?.find(([error]) => error)?.[0];
+    if (failure) throw this.unavailable(`publish to ${queue}`, failure);
+  }
+
+  async consume(options: ConsumeOptions): Promise<PollingConsumer> {
+    this.assertOpen();
+    await this.ensureGroup(options.queue, options.group);
+    const consumerName = uniqueConsumerName(this.options.connectionName ?? 'c');
+    const blocking = this.connect({ connectionName: `${this.options.connectionName ?? 'parc'}:${options.queue}` });
+    const source = new RedisStreamSource(this.commands, blocking, {
+      stream: options.queue,
+      group: options.group,
+      consumer: consumerName,
+      leaseMs: this.leaseMs,
+      blockMs: this.options.blockMs ?? 1_000,
+      reclaimIntervalMs: this.options.reclaimIntervalMs ?? Math.max(100, Math.floor(this.leaseMs / 2)),
+      staleConsumerMs: this.options.staleConsumerMs ?? 3_600_000,
+      logger: this.logger,
+    });
+    const consumer = startPollingConsumer(
+      {
+        fetch: (max, signal) => source.fetch(max, signal),
+        ack: (batch) => source.ack(batch),
+        renew: (ids) => source.renew(ids),
+        release: async () => {
+          await source.release();
+          this.consumers.delete(consumer);
+        },
+      },
+      options,
+      { renewIntervalMs: Math.max(10, Math.floor(this.leaseMs / 3)) },
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async backlog(queue: string, group: string): Promise<QueueBacklog> {
+    const [[lengthError, length], [pendingError, summary]] = (await this.commands
+      .pipeline()
+      .xlen(queue)
+      .xpending(queue, group)
+      .exec()) as [[Error | null, number], [Error | null, [number, ...unknown[]] | null]];
+    if (lengthError) throw this.unavailable(`read the length of ${queue}`, lengthError);
+    // A group that does not exist yet has nothing in flight; everything in the stream waits.
+    const inFlight = pendingError || !summary ? 0 : Number(summary[0]);
+    return { waiting: Math.max(0, length - inFlight), inFlight };
+  }
+
+  async ping(): Promise<void> {
+    await this.unavailableOnError('ping', () => this.commands.ping());
+  }
+
+  delayedQueue(name: string, targetQueue: string): DelayedQueue {
+    return new RedisDelayedQueue(this.commands, name, targetQueue);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
+      await this.commands.quit().catch(() => this.commands.disconnect());
+    })();
+    return this.closed;
+  }
+
+  private async ensureGroup(stream: string, group: string): Promise<void> {
+    try {
+      // Id 0: a new group also gets what was published before it existed.
+      await this.commands.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw this.unavailable(`create group ${group} on ${stream}`, error);
+    }
+  }
+
+  private connect(extra: RedisOptions): Redis {
+    const client = new Redis(this.options.url, {
+      connectionName: this.options.connectionName,
+      // ioredis keeps a closed socket's 2 s destroy timer running after quit(), which holds a
+      // finished process open for 2 s; nothing is left to flush by then.
+      disconnectTimeout: 50,
+      ...this.options.redisOptions,
+      ...extra,
+    });
+    client.on('error', (error: Error) => this.logger.warn({ err: error }, 'redis connection error'));
+    return client;
+  }
+
+  private async unavailableOnError<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw this.unavailable(operation, error);
+    }
+  }
+
+  private unavailable(operation: string, cause: unknown): ParcError {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    return new ParcError('QUEUE_UNAVAILABLE', `Redis could not ${operation}: ${detail}`, { cause });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ParcError('QUEUE_CLOSED', 'The Redis queue backend was used after close().');
+  }
+}
+

@@ -1,0 +1,110 @@
+import type { Redis } from 'ioredis';
+import type { Delivery, PollingSource, QueueLogger } from '@parc/queue';
+import { toDeliveries, type RawStreamEntry } from './stream-entries';
+
+export interface StreamSourceSettings {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly leaseMs: number;
+  readonly blockMs: number;
+  readonly reclaimIntervalMs: number;
+  /** Consumers idle this long with nothing pending are removed from the group (dead processes). */
+  readonly staleConsumerMs: number;
+  readonly logger: QueueLogger;
+}
+
+/**
+ * The Redis-streams side of a polling consumer. `commands` is the backend's shared connection;
+ * `blocking` is this consumer's own, because XREADGROUP BLOCK holds its connection.
+ */
+export class RedisStreamSource implements PollingSource {
+  private reclaimCursor = '0-0';
+  private nextReclaimAt = 0;
+  private reclaimPasses = 0;
+
+  constructor(
+    private readonly commands: Redis,
+    private readonly blocking: Redis,
+    private readonly settings: StreamSourceSettings,
+  ) {}
+
+  async fetch(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (Date.now() >= this.nextReclaimAt) {
+      this.nextReclaimAt = Date.now() + this.settings.reclaimIntervalMs;
+      const reclaimed = await this.reclaim(max);
+      if (reclaimed.length > 0) return reclaimed;
+    }
+    return this.readNew(max, signal);
+  }
+
+  async ack(batch: readonly Delivery[]): Promise<void> {
+    const ids = batch.map((delivery) => delivery.id);
+    const { stream, group } = this.settings;
+    // Acknowledged entries are deleted too: the stream then holds only unfinished work, so its
+    // length is the backlog and memory does not grow. This assumes one group per stream.
+    const results = await this.commands.multi().xack(stream, group, ...ids).xdel(stream, ...ids).exec();
+    const failure = results?.find(([error]) => error)?.[0];
+    if (failure) throw failure;
+  }
+
+  async renew(ids: readonly string[]): Promise<void> {
+    const { stream, group, consumer } = this.settings;
+    await this.commands.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID');
+  }
+
+  async release(): Promise<void> {
+    this.blocking.disconnect();
+  }
+
+  private async readNew(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    const { stream, group, consumer, blockMs } = this.settings;
+    // Closing must not wait for a BLOCK to time out: dropping the connection ends it at once.
+    const interrupt = (): void => this.blocking.disconnect();
+    signal.addEventListener('abort', interrupt, { once: true });
+    try {
+      const reply = (await this.blocking.xreadgroup(
+        'GROUP', group, consumer, 'COUNT', max, 'BLOCK', blockMs, 'STREAMS', stream, '>',
+      )) as [string, RawStreamEntry[]][] | null;
+      return reply ? toDeliveries(reply[0]?.[1] ?? []) : [];
+    } catch (error) {
+      if (signal.aborted) return [];
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', interrupt);
+    }
+  }
+
+  /** Takes over entries whose lease expired: their consumer died or stalled past the lease. */
+  private async reclaim(max: number): Promise<Delivery[]> {
+    const { stream, group, consumer, leaseMs } = this.settings;
+    const [cursor, entries] = (await this.commands.xautoclaim(
+      stream, group, consumer, leaseMs, this.reclaimCursor, 'COUNT', max,
+    )) as [string, RawStreamEntry[], string[]?];
+    this.reclaimCursor = cursor;
+    if (++this.reclaimPasses % 20 === 1) await this.removeStaleConsumers();
+    if (entries.length === 0) return [];
+    this.settings.logger.warn({ stream, group, count: entries.length }, 'reclaimed messages whose lease expired');
+    return toDeliveries(entries, await this.deliveryCounts(entries));
+  }
+
+  private async deliveryCounts(entries: readonly RawStreamEntry[]): Promise<Map<string, number>> {
+    const { stream, group, consumer } = this.settings;
+    const first = entries[0]?.[0] ?? '-';
+    const last = entries[entries.length - 1]?.[0] ?? '+';
+    const pending = (await this.commands.xpending(stream, group, first, last, entries.length, consumer)) as [string, string, number, number][];
+    return new Map(pending.map(([id, , , count]) => [id, count]));
+  }
+
+  private async removeStaleConsumers(): Promise<void> {
+    const { stream, group, staleConsumerMs } = this.settings;
+    const consumers = (await this.commands.xinfo('CONSUMERS', stream, group)) as (string | number)[][];
+    for (const info of consumers) {
+      const fields = new Map<string, string | number>();
+      for (let i = 0; i + 1 < info.length; i += 2) fields.set(String(info[i]), info[i + 1] as string | number);
+      if (Number(fields.get('pending')) === 0 && Number(fields.get('idle')) > staleConsumerMs) {
+        await this.commands.xgroup('DELCONSUMER', stream, group, String(fields.get('name')));
+      }
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import type { BatchContext, ConsumeOptions, Delivery, QueueConsumer } from './port';
+import { resolveConsumeOptions } from './consume-options';
+import { errorBackoffMs, sleep } from './timing';
+
+/**
+ * What a pull-based backend (Redis streams, memory) supplies to `startPollingConsumer`.
+ * The loop, concurrency bound, lease renewal, pause and shutdown are shared; only the I/O differs.
+ */
+export interface PollingSource {
+  /**
+   * Up to `max` deliveries: reclaimed expired leases first, then new messages. May wait for
+   * messages a while (e.g. a blocking read) and return [] when none came; must return promptly,
+   * with [], once `signal` aborts.
+   */
+  fetch(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  /** Acknowledge: the messages are done and must never be delivered again. */
+  ack(batch: readonly Delivery[]): Promise<void>;
+  /** Extend the lease of deliveries whose handler is still running. */
+  renew(ids: readonly string[]): Promise<void>;
+  /** Release resources; called once, after every handler has finished. */
+  release(): Promise<void>;
+}
+
+export interface PollingSettings {
+  /** How often the leases of running batches are renewed; well under the lease length. */
+  readonly renewIntervalMs: number;
+  /** Attempts to acknowledge a handled batch before leaving it for redelivery. */
+  readonly ackAttempts?: number;
+}
+
+/** A polling consumer that can also be killed the way a crash would end it (tests, fault drills). */
+export interface PollingConsumer extends QueueConsumer {
+  /**
+   * Stops at once, like a process killed mid-batch: no acknowledgement, no lease renewal, running
+   * handlers are abandoned. Their messages are redelivered once their lease expires.
+   */
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs the shared consume loop over a pull-based source. Why a loop with an explicit gate rather
+ * than timers: the gate keeps at most `concurrency` handler calls in flight (bounded memory) and
+ * stops fetching while paused, so backpressure propagates to the queue instead of to RAM.
+ */
+export function startPollingConsumer(
+  source: PollingSource,
+  options: ConsumeOptions,
+  settings: PollingSettings,
+): PollingConsumer {
+  const resolved = resolveConsumeOptions(options);
+  const closing = new AbortController();
+  const running = new Map<Promise<void>, readonly Delivery[]>();
+  let paused = false;
+  let killed = false;
+  let held: readonly Delivery[] | undefined;
+  let wake: () => void = () => undefined;
+  const wakeUp = (): void => wake();
+  const context: BatchContext = { signal: closing.signal };
+  const ackAttempts = settings.ackAttempts ?? 3;
+  const report = (error: unknown, batch?: readonly Delivery[]): void => resolved.onError?.(error, batch);
+
+  closing.signal.addEventListener('abort', wakeUp, { once: true });
+
+  const waitUntilRunnable = async (): Promise<void> => {
+    while (!closing.signal.aborted && (paused || running.size >= resolved.concurrency)) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  };
+
+  const acknowledge = async (batch: readonly Delivery[]): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await source.ack(batch);
+      } catch (error) {
+        // Not acknowledging is safe (the batch is redelivered after its lease); retrying a few
+        // times just avoids needless duplicates on a short blip.
+        if (attempt >= ackAttempts || killed) throw error;
+        await sleep(errorBackoffMs(attempt));
+      }
+    }
+  };
+
+  const dispatch = (batch: readonly Delivery[]): void => {
+    const work = (async () => {
+      try {
+        await resolved.handler(batch, context);
+        if (!killed) await acknowledge(batch);
+      } catch (error) {
+        if (!killed) report(error, batch);
+      }
+    })().finally(() => {
+      running.delete(work);
+      wakeUp();
+    });
+    running.set(work, batch);
+  };
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!closing.signal.aborted) {
+      await waitUntilRunnable();
+      if (closing.signal.aborted) break;
+      try {
+        const batch = await source.fetch(resolved.batchSize, closing.signal);
+        failures = 0;
+        if (batch.length === 0 || killed) continue;
+        // A fetch that was under way when pause() came is held, lease renewed, until resume():
+        // while paused no handler starts. On close the held batch goes back by lease expiry.
+        held = batch;
+        await waitUntilRunnable();
+        held = undefined;
+        if (!closing.signal.aborted) dispatch(batch);
+      } catch (error) {
+        if (closing.signal.aborted) break;
+        failures++;
+        report(error);
+        await sleep(errorBackoffMs(failures), closing.signal);
+      }
+    }
+  })();
+
+  // Leases are renewed while handlers run, so a lease can be short (fast recovery after a crash)
+  // without a slow handler's batch being taken over by another consumer.
+  const renewTimer = setInterval(() => {
+    const ids = [...running.values(), held ?? []].flatMap((batch) => batch.map((delivery) => delivery.id));
+    if (ids.length > 0) source.renew(ids).catch((error: unknown) => report(error));
+  }, settings.renewIntervalMs);
+  renewTimer.unref();
+
+  let closed: Promise<void> | undefined;
+  const shutdown = (abandonHandlers: boolean): Promise<void> => {
+    closed ??= (async () => {
+      killed = abandonHandlers;
+      clearInterval(renewTimer);
+      closing.abort();
+      await loop;
+      if (!abandonHandlers) await Promise.allSettled(running.keys());
+      await source.release();
+    })();
+    return closed;
+  };
+
+  return {
+    queue: resolved.queue,
+    group: resolved.group,
+    get paused() {
+      return paused;
+    },
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+      wakeUp();
+    },
+    close: () => shutdown(false),
+    kill: () => shutdown(true),
+  };
+}

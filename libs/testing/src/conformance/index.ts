@@ -1,0 +1,3 @@
+export { describeQueueConformance, type QueueConformanceTarget } from './queue-conformance';
+export { spawnDoomedConsumer, type DoomedConsumer, type DoomedConsumerSpec } from './doomed-consumer';
+export { waitFor, delay } from './wait-for';
