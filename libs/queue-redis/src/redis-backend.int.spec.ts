@@ -13,10 +13,8 @@ describeQueueConformance({
   cleanup: async (queues) => {
     const redis = new Redis(process.env['REDIS_URL'] as string);
     try {
-      for (const queue of queues) {
-        const delayed = await redis.keys(`delayed-*`);
-        await redis.del(queue, ...delayed);
-      }
+      // Delayed sets of a test are named after its queue: `<queue>:delayed` (+ `:payloads`).
+      for (const queue of queues) await redis.del(queue, `${queue}:delayed`, `${queue}:delayed:payloads`);
     } finally {
       redis.disconnect();
     }

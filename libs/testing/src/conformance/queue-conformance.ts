@@ -245,7 +245,7 @@ function describeDelayedConformance(delayedFor: (backend: QueueBackend) => Delay
 
     it('promotes only due items, oldest due first, keyed by item id, in batches of at most `limit`', async () => {
       const { backend, queue, group } = current();
-      const delayed = delayedFor(backend).delayedQueue(uniqueName('delayed'), queue);
+      const delayed = delayedFor(backend).delayedQueue(`${queue}:delayed`, queue);
       await delayed.schedule([
         { id: 'c', payload: 'due-at-300', dueAtMs: 300 },
         { id: 'a', payload: 'due-at-100', dueAtMs: 100 },
@@ -268,7 +268,7 @@ function describeDelayedConformance(delayedFor: (backend: QueueBackend) => Delay
 
     it('replaces an item scheduled again under the same id, and removes items by id', async () => {
       const { backend, queue, group } = current();
-      const delayed = delayedFor(backend).delayedQueue(uniqueName('delayed'), queue);
+      const delayed = delayedFor(backend).delayedQueue(`${queue}:delayed`, queue);
       await delayed.schedule([{ id: 'x', payload: 'first', dueAtMs: 100 }]);
       await delayed.schedule([
         { id: 'x', payload: 'second', dueAtMs: 150 },

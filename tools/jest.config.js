@@ -1,0 +1,7 @@
+module.exports = {
+  displayName: 'tools',
+  preset: '../jest.preset.js',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/**/*.spec.ts'],
+  testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '/kafka/\\.cache/'],
+};
