@@ -1,0 +1,42 @@
+/**
+ * The self-contained request envelope: schema (v1), validation, creation, ids, wire format and
+ * the helpers stages use to record attempts. Pure: no I/O, no clock of its own.
+ */
+export {
+  ENVELOPE_VERSION,
+  SUPPORTED_ENVELOPE_VERSIONS,
+  ULID_PATTERN,
+  TRACE_ID_PATTERN,
+  UTC_TIMESTAMP_PATTERN,
+  HTTP_TOKEN_PATTERN,
+  EnvelopeSchema,
+  EnvelopeRequestSchema,
+  EnvelopeCallbackSchema,
+  RetryPolicySchema,
+  AttemptSchema,
+  MetadataSchema,
+  RequestHeadersSchema,
+  ResponseHeadersSchema,
+  TransportErrorCodeSchema,
+  type Envelope,
+  type EnvelopeRequest,
+  type EnvelopeCallback,
+  type Attempt,
+  type AttemptError,
+  type ResponseHeaders,
+} from './schema';
+export { DEFAULT_ENVELOPE_LIMITS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
+export { createAjv, ajvErrorsToIssues, type AjvIssueOptions } from './ajv-issues';
+export { FORBIDDEN_REQUEST_HEADERS, BODYLESS_METHODS } from './http-rules';
+export { validateEnvelope, assertValidEnvelope, describeIssues, type EnvelopeValidation } from './validate';
+export {
+  createEnvelope,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type EnvelopeInput,
+  type RequestInput,
+  type CreateEnvelopeOptions,
+} from './create';
+export { newUlid, newTraceId } from './ids';
+export { serializeEnvelope, parseEnvelope } from './serialize';
+export { appendAttempt, requestBodyBytes, outcomeOf, deadlineAtMs, type AttemptRecord } from './attempts';
+export { recordBody, type RecordedBody } from './base64';

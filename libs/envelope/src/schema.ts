@@ -1,0 +1,148 @@
+import {
+  JITTER_MODES,
+  RETRY_POLICY_BOUNDS,
+  TRANSPORT_ERROR_CODES,
+  type JitterMode,
+  type RetryPolicy,
+  type TransportErrorCode,
+} from '@parc/backoff';
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The envelope's JSON schemas (TypeBox, i.e. plain JSON Schema the HTTP API can turn into
+ * OpenAPI) and the TypeScript types derived from them. Structural rules live here; rules that
+ * depend on configurable limits or need real parsing (URLs, base64) live in `rules/*`.
+ */
+
+/** The schema version this build writes. */
+export const ENVELOPE_VERSION = 1;
+/** Versions this build reads; `parseEnvelope` refuses anything else. */
+export const SUPPORTED_ENVELOPE_VERSIONS: readonly number[] = Object.freeze([ENVELOPE_VERSION]);
+
+/** A ULID: 26 Crockford base32 characters, first one 0–7 (48-bit timestamp). */
+export const ULID_PATTERN = '^[0-7][0-9A-HJKMNP-TV-Z]{25}$';
+/** W3C trace-context trace-id: 32 lowercase hex characters, not all zero. */
+export const TRACE_ID_PATTERN = '^(?!0{32}$)[0-9a-f]{32}$';
+/** What `Date.prototype.toISOString()` produces: UTC with a `Z`, optional milliseconds. */
+export const UTC_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,3})?Z$';
+/** RFC 9110 `token`: the grammar of methods and header names. */
+export const HTTP_TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
+/** What a value failing one of the patterns above should have been, for error messages. */
+export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = Object.freeze({
+  [ULID_PATTERN]: 'must be a ULID (26 characters of Crockford base32, e.g. 01ARZ3NDEKTSV4RRFFQ69G5FAV)',
+  [TRACE_ID_PATTERN]: 'must be 32 lowercase hexadecimal characters, not all zero (a W3C trace-context trace-id)',
+  [UTC_TIMESTAMP_PATTERN]: 'must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z',
+  [HTTP_TOKEN_PATTERN]: "must be an HTTP token: letters, digits and !#$%&'*+-.^_`|~, e.g. POST",
+});
+
+const Ulid = (description: string) => Type.String({ pattern: ULID_PATTERN, description });
+const Timestamp = (description: string) =>
+  Type.String({ format: 'date-time', pattern: UTC_TIMESTAMP_PATTERN, description });
+
+/** Header name → value, as sent. Names keep the case the user gave. */
+export const RequestHeadersSchema = Type.Record(Type.String(), Type.String());
+
+/** A transport failure code (see `@parc/backoff`). */
+export const TransportErrorCodeSchema = Type.Unsafe<TransportErrorCode>({
+  type: 'string',
+  enum: [...TRANSPORT_ERROR_CODES],
+});
+
+const bounded = ({ min, max }: { min: number; max: number }) => ({ minimum: min, maximum: max });
+
+/** The complete retry policy carried by every envelope (the shape of `RetryPolicy`). */
+export const RetryPolicySchema = Type.Object(
+  {
+    maxAttempts: Type.Integer(bounded(RETRY_POLICY_BOUNDS.maxAttempts)),
+    initialDelayMs: Type.Integer(bounded(RETRY_POLICY_BOUNDS.initialDelayMs)),
+    maxDelayMs: Type.Integer(bounded(RETRY_POLICY_BOUNDS.maxDelayMs)),
+    multiplier: Type.Number(bounded(RETRY_POLICY_BOUNDS.multiplier)),
+    jitter: Type.Unsafe<JitterMode>({ type: 'string', enum: [...JITTER_MODES] }),
+    retryOnStatuses: Type.Array(Type.Integer(bounded(RETRY_POLICY_BOUNDS.retryStatus)), { uniqueItems: true }),
+    retryOnErrors: Type.Array(TransportErrorCodeSchema, { uniqueItems: true }),
+    respectRetryAfter: Type.Boolean(),
+    maxRetryAfterMs: Type.Integer(bounded(RETRY_POLICY_BOUNDS.maxRetryAfterMs)),
+  },
+  { additionalProperties: false },
+);
+
+// Compile-time check: the schema and the backoff lib's interface must describe the same object
+// (mutually assignable, same keys). If they drift, this line stops the build.
+type Agree<A, B> = [A, keyof A] extends [B, keyof B] ? ([B, keyof B] extends [A, keyof A] ? true : false) : false;
+type Assert<T extends true> = T;
+type _RetryPolicySchemaMatchesInterface = Assert<Agree<Static<typeof RetryPolicySchema>, RetryPolicy>>;
+
+/** The HTTP request to perform. */
+export const EnvelopeRequestSchema = Type.Object(
+  {
+    method: Type.String({ pattern: HTTP_TOKEN_PATTERN, maxLength: 32, description: 'HTTP method, e.g. POST' }),
+    url: Type.String({ minLength: 1, description: 'Absolute http(s) URL of the target' }),
+    headers: RequestHeadersSchema,
+    bodyBase64: Type.Optional(Type.String({ contentEncoding: 'base64', description: 'Request body bytes, base64' })),
+    timeoutMs: Type.Integer({ minimum: 1, description: 'Time allowed for one attempt, headers and body' }),
+  },
+  { additionalProperties: false },
+);
+
+/** Where the final result goes. */
+export const EnvelopeCallbackSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1, description: 'Absolute http(s) URL receiving the signed result' }),
+    headers: Type.Optional(RequestHeadersSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** Free-form JSON object from the user, echoed back with the result. */
+export const MetadataSchema = Type.Record(Type.String(), Type.Unknown());
+
+/** Response header name → value(s), as received (repeated headers become arrays). */
+export const ResponseHeadersSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.String(), Type.Array(Type.String())], { description: 'a string or an array of strings' }),
+);
+
+/** The outcome of one attempt; it has a `status`, an `error`, or both (body failed after headers). */
+export const AttemptSchema = Type.Object(
+  {
+    attempt: Type.Integer({ minimum: 1, description: '1-based attempt number' }),
+    startedAt: Timestamp('When the attempt started'),
+    durationMs: Type.Number({ minimum: 0 }),
+    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+    headers: Type.Optional(ResponseHeadersSchema),
+    bodyBase64: Type.Optional(Type.String({ contentEncoding: 'base64', description: 'Response body, possibly truncated' })),
+    bodyTruncated: Type.Optional(Type.Boolean()),
+    error: Type.Optional(
+      Type.Object({ code: TransportErrorCodeSchema, message: Type.String() }, { additionalProperties: false }),
+    ),
+    retryAfterMs: Type.Optional(Type.Integer({ minimum: 0, description: "The server's Retry-After, in ms" })),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 1 of the self-contained request envelope. */
+export const EnvelopeSchema = Type.Object(
+  {
+    v: Type.Literal(ENVELOPE_VERSION),
+    id: Ulid('Request id (ULID, time-sortable)'),
+    traceId: Type.String({ pattern: TRACE_ID_PATTERN, description: 'W3C trace-context trace-id' }),
+    batchId: Ulid('Id of the batch the request came in (ULID)'),
+    acceptedAt: Timestamp('When the proxy accepted the request'),
+    notBefore: Type.Optional(Timestamp('First attempt not before this time')),
+    deadlineAt: Type.Optional(Timestamp('No attempt starts after this time')),
+    request: EnvelopeRequestSchema,
+    policy: RetryPolicySchema,
+    callback: Type.Optional(EnvelopeCallbackSchema),
+    metadata: Type.Optional(MetadataSchema),
+    attempts: Type.Array(AttemptSchema),
+  },
+  { additionalProperties: false, title: 'ParcEnvelopeV1' },
+);
+
+export type Envelope = Static<typeof EnvelopeSchema>;
+export type EnvelopeRequest = Static<typeof EnvelopeRequestSchema>;
+export type EnvelopeCallback = Static<typeof EnvelopeCallbackSchema>;
+export type Attempt = Static<typeof AttemptSchema>;
+export type AttemptError = NonNullable<Attempt['error']>;
+export type ResponseHeaders = Static<typeof ResponseHeadersSchema>;
