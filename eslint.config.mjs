@@ -68,7 +68,7 @@ const depConstraints = [
 const TEST_FILES = ['**/*.spec.ts', '**/*.fixture.ts', '**/jest.config.js'];
 
 export default [
-  { ignores: ['**/dist', '**/node_modules', '**/.nx', '**/tmp', '**/coverage', 'tools/kafka/.cache'] },
+  { ignores: ['**/dist', '**/node_modules', '**/.nx', '**/tmp', '**/coverage'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],

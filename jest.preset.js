@@ -3,6 +3,8 @@
 const path = require('node:path');
 const { compilerOptions } = require('./tsconfig.base.json');
 
+const ESM_ONLY = ['cookie'];
+
 const moduleNameMapper = {};
 for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
   moduleNameMapper[`^${alias}$`] = path.join(__dirname, target);
@@ -15,7 +17,11 @@ module.exports = {
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
+    // Packages that ship only ESM, which Jest's CommonJS module system cannot require on Node 20:
+    // today cookie 2, loaded by light-my-request, i.e. by every Fastify inject().
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['@swc/jest', { module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   clearMocks: true,

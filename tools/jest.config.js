@@ -3,5 +3,5 @@ module.exports = {
   preset: '../jest.preset.js',
   rootDir: __dirname,
   testMatch: ['<rootDir>/**/*.spec.ts'],
-  testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '/kafka/\\.cache/'],
+  testPathIgnorePatterns: ['\\.int\\.spec\\.ts$'],
 };
