@@ -9,6 +9,6 @@ module.exports = {
   testMatch: ['**/*.int.spec.ts'],
   globalSetup: '<rootDir>/libs/testing/src/infra/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/infra/global-teardown.ts',
-  testTimeout: 60_000,
+  setupFilesAfterEnv: ['<rootDir>/libs/testing/src/infra/integration-timeout.ts'],
   slowTestThreshold: 30,
 };
