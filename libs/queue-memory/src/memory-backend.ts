@@ -5,13 +5,13 @@ import {
   type ConsumeOptions,
   type DelayedQueue,
   type DelayedQueueFactory,
-  type Delivery,
   type OutboundMessage,
   type PollingConsumer,
   type QueueBackend,
   type QueueBacklog,
 } from '@parc/queue';
 import { MemoryLog } from './memory-log';
+import { MemoryLogSource } from './memory-log-source';
 import { MemoryDelayedQueue } from './memory-delayed-queue';
 
 export interface MemoryBackendOptions {
@@ -56,19 +56,11 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   async consume(options: ConsumeOptions): Promise<PollingConsumer> {
     this.assertOpen();
     const log = this.log(options.queue);
-    const consumerName = uniqueConsumerName('mem');
-    const consumer = startPollingConsumer(
-      {
-        fetch: (max, signal) => this.fetch(log, options.group, consumerName, max, signal),
-        ack: async (batch) => log.ack(options.group, batch.map((delivery) => delivery.id)),
-        renew: async (ids) => log.renew(options.group, ids, this.leaseMs),
-        release: async () => {
-          this.consumers.delete(consumer);
-        },
-      },
-      options,
-      { renewIntervalMs: Math.max(10, Math.floor(this.leaseMs / 3)) },
-    );
+    const source = new MemoryLogSource(log, options.group, uniqueConsumerName('mem'), this.leaseMs, this.maxWaitMs);
+    const consumer = startPollingConsumer(source, options, {
+      leaseMs: this.leaseMs,
+      onClosed: () => this.consumers.delete(consumer),
+    });
     this.consumers.add(consumer);
     return consumer;
   }
@@ -88,24 +80,6 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
-  }
-
-  private async fetch(log: MemoryLog, group: string, consumer: string, max: number, signal: AbortSignal): Promise<Delivery[]> {
-    const taken = log.take(group, consumer, max, this.leaseMs);
-    if (taken.length > 0 || signal.aborted) return taken;
-    // Nothing now: sleep until a publish, the earliest lease expiry, close, or maxWaitMs.
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        unsubscribe();
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(this.maxWaitMs, log.msUntilNextExpiry(group)));
-      const unsubscribe = log.onAppend(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-    return signal.aborted ? [] : log.take(group, consumer, max, this.leaseMs);
   }
 
   private log(queue: string): MemoryLog {

@@ -84,19 +84,10 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
       staleConsumerMs: this.options.staleConsumerMs ?? 3_600_000,
       logger: this.logger,
     });
-    const consumer = startPollingConsumer(
-      {
-        fetch: (max, signal) => source.fetch(max, signal),
-        ack: (batch) => source.ack(batch),
-        renew: (ids) => source.renew(ids),
-        release: async () => {
-          await source.release();
-          this.consumers.delete(consumer);
-        },
-      },
-      options,
-      { renewIntervalMs: Math.max(10, Math.floor(this.leaseMs / 3)) },
-    );
+    const consumer = startPollingConsumer(source, options, {
+      leaseMs: this.leaseMs,
+      onClosed: () => this.consumers.delete(consumer),
+    });
     this.consumers.add(consumer);
     return consumer;
   }

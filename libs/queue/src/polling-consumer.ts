@@ -22,10 +22,12 @@ export interface PollingSource {
 }
 
 export interface PollingSettings {
-  /** How often the leases of running batches are renewed; well under the lease length. */
-  readonly renewIntervalMs: number;
+  /** The source's lease length; running batches' leases are renewed every third of it. */
+  readonly leaseMs: number;
   /** Attempts to acknowledge a handled batch before leaving it for redelivery. */
   readonly ackAttempts?: number;
+  /** Called once the consumer has closed (or been killed) and released its source. */
+  readonly onClosed?: () => void;
 }
 
 /** A polling consumer that can also be killed the way a crash would end it (tests, fault drills). */
@@ -126,7 +128,7 @@ export function startPollingConsumer(
   const renewTimer = setInterval(() => {
     const ids = [...running.values(), held ?? []].flatMap((batch) => batch.map((delivery) => delivery.id));
     if (ids.length > 0) source.renew(ids).catch((error: unknown) => report(error));
-  }, settings.renewIntervalMs);
+  }, Math.max(10, Math.floor(settings.leaseMs / 3)));
   renewTimer.unref();
 
   let closed: Promise<void> | undefined;
@@ -138,6 +140,7 @@ export function startPollingConsumer(
       await loop;
       if (!abandonHandlers) await Promise.allSettled(running.keys());
       await source.release();
+      settings.onClosed?.();
     })();
     return closed;
   };
