@@ -1,5 +1,5 @@
 module.exports = {
-  displayName: 'queue-kafka',
+  displayName: 'redis',
   preset: '../../jest.preset.js',
   rootDir: __dirname,
   testMatch: ['<rootDir>/src/**/*.spec.ts'],

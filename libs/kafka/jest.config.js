@@ -1,5 +1,5 @@
 module.exports = {
-  displayName: 'queue-redis',
+  displayName: 'kafka',
   preset: '../../jest.preset.js',
   rootDir: __dirname,
   testMatch: ['<rootDir>/src/**/*.spec.ts'],

@@ -1,5 +1,5 @@
 module.exports = {
-  displayName: 'queue-memory',
+  displayName: 'memory',
   preset: '../../jest.preset.js',
   rootDir: __dirname,
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
