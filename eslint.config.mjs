@@ -7,6 +7,7 @@ import nx from '@nx/eslint-plugin';
  *   type:app      apps/*: config -> build -> listen; wires adapters into stages
  *   type:stage    a stage's pipeline logic (talks to queues through the port only)
  *   type:kit      the service kit: config, logging, metrics, health, shutdown
+ *   type:io       outbound I/O that is not a queue: HTTP calls under the egress policy
  *   type:adapter  one queue backend each (client:redis | client:kafka | client:none)
  *   type:port     the queue port: the narrow interfaces the stages need
  *   type:domain   pure logic (envelope, backoff, errors): no I/O packages at all
@@ -27,13 +28,18 @@ const IO_PACKAGES = [
 const depConstraints = [
   {
     sourceTag: 'type:app',
-    onlyDependOnLibsWithTags: ['type:stage', 'type:kit', 'type:adapter', 'type:port', 'type:domain', 'type:testing'],
+    onlyDependOnLibsWithTags: ['type:stage', 'type:kit', 'type:io', 'type:adapter', 'type:port', 'type:domain', 'type:testing'],
     bannedExternalImports: QUEUE_CLIENTS,
   },
   {
     sourceTag: 'type:stage',
-    onlyDependOnLibsWithTags: ['type:kit', 'type:port', 'type:domain', 'type:testing'],
+    onlyDependOnLibsWithTags: ['type:kit', 'type:io', 'type:port', 'type:domain', 'type:testing'],
     bannedExternalImports: QUEUE_CLIENTS,
+  },
+  {
+    sourceTag: 'type:io',
+    onlyDependOnLibsWithTags: ['type:domain', 'type:testing'],
+    bannedExternalImports: [...QUEUE_CLIENTS, 'fastify', 'fastify-plugin', '@fastify/*', 'pino', 'prom-client'],
   },
   {
     sourceTag: 'type:kit',
