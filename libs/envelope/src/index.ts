@@ -40,3 +40,4 @@ export { newUlid, newTraceId } from './ids';
 export { serializeEnvelope, parseEnvelope } from './serialize';
 export { appendAttempt, requestBodyBytes, outcomeOf, deadlineAtMs, type AttemptRecord } from './attempts';
 export { recordBody, type RecordedBody } from './base64';
+export { FinalResultSchema, finalResult, type FinalResult, type FinalOutcome } from './result';

@@ -13,6 +13,9 @@ import {
 import { MemoryLog } from './memory-log';
 import { MemoryLogSource } from './memory-log-source';
 import { MemoryDelayedQueue } from './memory-delayed-queue';
+import { MemoryLedger } from './memory-ledger';
+import { MemoryIdempotencyStore } from './memory-idempotency';
+import { MemoryDeadLetterStore } from './memory-dead-letters';
 
 export interface MemoryBackendOptions {
   /** How long a delivered batch stays leased to its consumer without renewal (default 30 s). */
@@ -36,6 +39,9 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   private readonly maxWaitMs: number;
   private readonly now: () => number;
   private closed = false;
+  private memoryLedger: MemoryLedger | undefined;
+  private memoryIdempotency: MemoryIdempotencyStore | undefined;
+  private memoryDeadLetters: MemoryDeadLetterStore | undefined;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -49,8 +55,29 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   }
 
   async publish(queue: string, messages: readonly OutboundMessage[]): Promise<void> {
+    this.append(queue, messages);
+  }
+
+  /** Publishes synchronously: the memory stores use it to stay atomic. */
+  append(queue: string, messages: readonly OutboundMessage[]): void {
     this.assertOpen();
     if (messages.length > 0) this.log(queue).append(messages);
+  }
+
+  /** The request ledger, sharing this backend's queues (for the inbox and callback queues). */
+  ledger(): MemoryLedger {
+    this.memoryLedger ??= new MemoryLedger((queue, messages) => this.append(queue, messages), this.now);
+    return this.memoryLedger;
+  }
+
+  idempotency(): MemoryIdempotencyStore {
+    this.memoryIdempotency ??= new MemoryIdempotencyStore(this.now);
+    return this.memoryIdempotency;
+  }
+
+  deadLetters(): MemoryDeadLetterStore {
+    this.memoryDeadLetters ??= new MemoryDeadLetterStore((queue, messages) => this.append(queue, messages));
+    return this.memoryDeadLetters;
   }
 
   async consume(options: ConsumeOptions): Promise<PollingConsumer> {

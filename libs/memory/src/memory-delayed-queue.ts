@@ -31,6 +31,18 @@ export class MemoryDelayedQueue implements DelayedQueue {
     return ids.filter((id) => this.items.delete(id)).length;
   }
 
+  async expedite(ids: readonly string[], dueAtMs: number): Promise<number> {
+    let moved = 0;
+    for (const id of ids) {
+      const item = this.items.get(id);
+      if (item && item.dueAtMs > dueAtMs) {
+        this.items.set(id, { ...item, dueAtMs });
+        moved++;
+      }
+    }
+    return moved;
+  }
+
   async size(): Promise<number> {
     return this.items.size;
   }

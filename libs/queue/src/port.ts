@@ -114,8 +114,13 @@ export interface DelayedQueue {
   schedule(items: readonly DelayedItem[]): Promise<void>;
   /** Moves up to `limit` items due at `nowMs` or earlier; returns how many moved. */
   promoteDue(nowMs: number, limit: number): Promise<number>;
-  /** Removes items by id (e.g. a cancelled request); returns how many were there. */
+  /** Removes items by id; returns how many were there. */
   remove(ids: readonly string[]): Promise<number>;
+  /**
+   * Brings items forward: each listed item still waiting becomes due at `dueAtMs` unless it was
+   * due earlier already (e.g. a cancelled request, to be finalised now). Returns how many moved.
+   */
+  expedite(ids: readonly string[], dueAtMs: number): Promise<number>;
   size(): Promise<number>;
   /** Items due at `atMs` or earlier: what the next promotions will move. */
   countDueBy(atMs: number): Promise<number>;

@@ -42,6 +42,13 @@ export class RedisDelayedQueue implements DelayedQueue {
     return Number(results[0]);
   }
 
+  async expedite(ids: readonly string[], dueAtMs: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    // XX: only items still waiting; LT: only if that is earlier; CH: count what changed.
+    const scores = ids.flatMap((id) => [dueAtMs, id]);
+    return Number(await this.redis.zadd(this.name, 'XX', 'LT', 'CH', ...scores));
+  }
+
   async size(): Promise<number> {
     return this.redis.zcard(this.name);
   }

@@ -275,11 +275,24 @@ function describeDelayedConformance(delayedFor: (backend: QueueBackend) => Delay
         { id: 'y', payload: 'cancelled', dueAtMs: 100 },
       ]);
       expect(await delayed.remove(['y', 'unknown'])).toBe(1);
+
       expect(await delayed.size()).toBe(1);
       expect(await delayed.promoteDue(1_000, 10)).toBe(1);
       const promoted = await drain(backend, queue, group, 1);
       expect(promoted.map((d) => d.payload)).toEqual(['second']);
       expect(await delayed.size()).toBe(0);
+    });
+
+    it('brings waiting items forward, never back', async () => {
+      const { backend, queue } = current();
+      const delayed = delayedFor(backend).delayedQueue(`${queue}:delayed`, queue);
+      await delayed.schedule([
+        { id: 'late', payload: 'late', dueAtMs: 5_000 },
+        { id: 'early', payload: 'early', dueAtMs: 100 },
+      ]);
+      expect(await delayed.expedite(['late', 'early', 'unknown'], 1_000)).toBe(1);
+      expect(await delayed.countDueBy(999)).toBe(1);
+      expect(await delayed.countDueBy(1_000)).toBe(2);
     });
   });
 }

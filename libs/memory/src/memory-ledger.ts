@@ -1,0 +1,170 @@
+import {
+  FINAL_RANK,
+  REQUEST_STATES,
+  transitionRank,
+  type AcceptedRequest,
+  type BatchStatus,
+  type Cancellation,
+  type FinalRecord,
+  type RequestLedger,
+  type RequestRef,
+  type RequestState,
+  type RequestStatus,
+  type Transition,
+} from '@parc/store';
+import type { OutboundMessage } from '@parc/queue';
+
+interface Entry {
+  id: string;
+  batchId: string;
+  state: RequestState;
+  rank: number;
+  attempts: number;
+  cancelRequested: boolean;
+  result?: string;
+  updatedAt: number;
+}
+
+interface Batch {
+  readonly counts: Record<RequestState, number>;
+  total: number;
+  cancelRequested: boolean;
+}
+
+/** Appends synchronously (the memory backend's publish), so ledger operations stay atomic. */
+export type MemoryAppend = (queue: string, messages: readonly OutboundMessage[]) => void;
+
+/** The request ledger in process memory, for the embedded mode and unit tests. */
+export class MemoryLedger implements RequestLedger {
+  private readonly entries = new Map<string, Entry>();
+  private readonly batches = new Map<string, Batch>();
+  private readonly cancellations: Cancellation[] = [];
+
+  constructor(
+    private readonly append: MemoryAppend,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void> {
+    const now = this.now();
+    for (const { id, batchId } of requests) {
+      if (this.entries.has(id)) continue;
+      this.entries.set(id, { id, batchId, state: 'queued', rank: 0, attempts: 0, cancelRequested: false, updatedAt: now });
+      const batch = this.batchOf(batchId);
+      batch.total++;
+      batch.counts.queued++;
+    }
+    this.append(inbox, requests.map(({ id, payload }) => ({ payload, key: id })));
+  }
+
+  async advance(transitions: readonly Transition[]): Promise<void> {
+    for (const { id, state, attempt } of transitions) {
+      const entry = this.entries.get(id);
+      const rank = transitionRank(state, attempt);
+      if (!entry || rank <= entry.rank) continue;
+      this.move(entry, state, rank, state === 'in_flight' ? attempt - 1 : attempt);
+    }
+  }
+
+  async finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>> {
+    const finalized = new Set<string>();
+    const callbacks: OutboundMessage[] = [];
+    for (const record of records) {
+      const entry = this.entries.get(record.id) ?? this.adopt(record);
+      if (entry.rank === FINAL_RANK) continue;
+      this.move(entry, record.status, transitionRank(record.status, 0), record.attempts);
+      entry.result = record.result;
+      finalized.add(record.id);
+      if (record.callback !== undefined) callbacks.push({ payload: record.callback, key: record.id });
+    }
+    this.append(callbackQueue, callbacks);
+    return finalized;
+  }
+
+  async cancelled(refs: readonly RequestRef[]): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const { id, batchId } of refs) {
+      if (this.entries.get(id)?.cancelRequested || this.batches.get(batchId)?.cancelRequested) ids.add(id);
+    }
+    return ids;
+  }
+
+  async requestCancel(id: string): Promise<RequestStatus | undefined> {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    if (!entry.cancelRequested) {
+      entry.cancelRequested = true;
+      this.log({ requestId: id, batchId: entry.batchId });
+    }
+    return this.view(entry);
+  }
+
+  async requestBatchCancel(batchId: string): Promise<BatchStatus | undefined> {
+    const batch = this.batches.get(batchId);
+    if (!batch) return undefined;
+    if (!batch.cancelRequested) {
+      batch.cancelRequested = true;
+      this.log({ batchId });
+    }
+    return this.batchView(batchId, batch);
+  }
+
+  async cancellationsAfter(position: string | undefined, limit: number): Promise<Cancellation[]> {
+    const from = position === undefined ? 0 : Number(position) + 1;
+    return this.cancellations.slice(from, from + limit);
+  }
+
+  async status(id: string): Promise<RequestStatus | undefined> {
+    const entry = this.entries.get(id);
+    return entry && this.view(entry);
+  }
+
+  async batch(batchId: string): Promise<BatchStatus | undefined> {
+    const batch = this.batches.get(batchId);
+    return batch && this.batchView(batchId, batch);
+  }
+
+  private move(entry: Entry, state: RequestState, rank: number, attempts: number): void {
+    const batch = this.batchOf(entry.batchId);
+    batch.counts[entry.state]--;
+    batch.counts[state]++;
+    entry.state = state;
+    entry.rank = rank;
+    entry.attempts = attempts;
+    entry.updatedAt = this.now();
+  }
+
+  /** A final record for a request the ledger never saw (e.g. it expired): record it anyway. */
+  private adopt({ id, batchId }: FinalRecord): Entry {
+    const entry: Entry = { id, batchId, state: 'queued', rank: 0, attempts: 0, cancelRequested: false, updatedAt: this.now() };
+    this.entries.set(id, entry);
+    const batch = this.batchOf(batchId);
+    batch.total++;
+    batch.counts.queued++;
+    return entry;
+  }
+
+  private log(cancellation: Omit<Cancellation, 'position'>): void {
+    this.cancellations.push({ position: String(this.cancellations.length), ...cancellation });
+  }
+
+  private batchOf(batchId: string): Batch {
+    let batch = this.batches.get(batchId);
+    if (!batch) {
+      batch = { counts: Object.fromEntries(REQUEST_STATES.map((s) => [s, 0])) as Record<RequestState, number>, total: 0, cancelRequested: false };
+      this.batches.set(batchId, batch);
+    }
+    return batch;
+  }
+
+  private view(entry: Entry): RequestStatus {
+    const { id, batchId, state, attempts, cancelRequested, result, updatedAt } = entry;
+    return result === undefined
+      ? { id, batchId, state, attempts, cancelRequested, updatedAt }
+      : { id, batchId, state, attempts, cancelRequested, result, updatedAt };
+  }
+
+  private batchView(batchId: string, batch: Batch): BatchStatus {
+    return { batchId, total: batch.total, counts: { ...batch.counts }, cancelRequested: batch.cancelRequested };
+  }
+}

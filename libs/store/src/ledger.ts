@@ -1,0 +1,98 @@
+/**
+ * The request ledger: what the API reports about each request and batch, and the records that
+ * make the pipeline's at-least-once delivery look exactly-once from outside (one final result,
+ * one callback per request). It lives in the proxy's Redis (or memory in the embedded mode).
+ *
+ * Every operation takes and applies many records at once: one round trip per stage batch.
+ */
+
+/** A request's state as the API reports it. */
+export type RequestState = 'queued' | 'in_flight' | 'waiting_retry' | 'succeeded' | 'failed';
+
+export const REQUEST_STATES: readonly RequestState[] = ['queued', 'in_flight', 'waiting_retry', 'succeeded', 'failed'];
+
+export interface RequestRef {
+  readonly id: string;
+  readonly batchId: string;
+}
+
+/** A request accepted by the proxy: its serialised envelope goes to the inbox. */
+export interface AcceptedRequest extends RequestRef {
+  readonly payload: string;
+}
+
+/**
+ * A move forward while the request is unfinished. `attempt` is the attempt the state refers to:
+ * for `in_flight` the attempt starting now (1-based), for `waiting_retry` the attempt just
+ * completed. Transitions are ordered by (attempt, state): one that is not newer than what is
+ * recorded is ignored, so duplicates and late arrivals cannot move a request backwards, and
+ * nothing moves a finished request.
+ */
+export interface Transition extends RequestRef {
+  readonly state: 'in_flight' | 'waiting_retry';
+  readonly attempt: number;
+}
+
+/** A request's final outcome, recorded once. */
+export interface FinalRecord extends RequestRef {
+  readonly status: 'succeeded' | 'failed';
+  /** Attempts made in total. */
+  readonly attempts: number;
+  /** The final result as served by `GET /v1/requests/:id` (serialised JSON). */
+  readonly result: string;
+  /** The callback job to enqueue when this record finalises the request (serialised JSON). */
+  readonly callback?: string;
+}
+
+export interface RequestStatus extends RequestRef {
+  readonly state: RequestState;
+  /** Attempts completed so far. */
+  readonly attempts: number;
+  readonly cancelRequested: boolean;
+  /** The serialised final result once the request has finished. */
+  readonly result?: string;
+  readonly updatedAt: number;
+}
+
+export interface BatchStatus {
+  readonly batchId: string;
+  readonly total: number;
+  readonly counts: Readonly<Record<RequestState, number>>;
+  readonly cancelRequested: boolean;
+}
+
+/** A cancellation request, as stages read them from the ledger's cancellation log. */
+export interface Cancellation {
+  /** Log position, for `cancellationsAfter`. */
+  readonly position: string;
+  /** A single request, or every request of a batch. */
+  readonly requestId?: string;
+  readonly batchId: string;
+}
+
+export interface RequestLedger {
+  /**
+   * Atomically appends each request's payload to the `inbox` queue and records it as queued:
+   * a request is either accepted in full (queued and known) or not at all.
+   */
+  accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void>;
+  /** Records transitions; stale ones (see `Transition`) are ignored. */
+  advance(transitions: readonly Transition[]): Promise<void>;
+  /**
+   * Records final outcomes. A request is finalised once: the first record wins, later ones are
+   * ignored. For each request this call finalises, its `callback` job (if any) is appended to
+   * `callbackQueue` in the same atomic step, so a result is never stored without its callback
+   * nor called back twice. Returns the ids this call finalised.
+   */
+  finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>>;
+  /** The ids among `refs` whose request or batch has a cancellation requested. */
+  cancelled(refs: readonly RequestRef[]): Promise<Set<string>>;
+  /** Requests cancellation of one request; undefined when unknown or expired. */
+  requestCancel(id: string): Promise<RequestStatus | undefined>;
+  /** Requests cancellation of every request in a batch; undefined when unknown or expired. */
+  requestBatchCancel(batchId: string): Promise<BatchStatus | undefined>;
+  /** Cancellations logged after `position` (start with undefined), oldest first, at most `limit`. */
+  cancellationsAfter(position: string | undefined, limit: number): Promise<Cancellation[]>;
+  status(id: string): Promise<RequestStatus | undefined>;
+  batch(batchId: string): Promise<BatchStatus | undefined>;
+}
