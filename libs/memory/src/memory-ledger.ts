@@ -47,14 +47,14 @@ export class MemoryLedger implements RequestLedger {
 
   async accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void> {
     const now = this.now();
-    for (const { id, batchId } of requests) {
-      if (this.entries.has(id)) continue;
+    const fresh = requests.filter(({ id }) => !this.entries.has(id));
+    for (const { id, batchId } of fresh) {
       this.entries.set(id, { id, batchId, state: 'queued', rank: 0, attempts: 0, cancelRequested: false, updatedAt: now });
       const batch = this.batchOf(batchId);
       batch.total++;
       batch.counts.queued++;
     }
-    this.append(inbox, requests.map(({ id, payload }) => ({ payload, key: id })));
+    this.append(inbox, fresh.map(({ id, payload }) => ({ payload, key: id })));
   }
 
   async advance(transitions: readonly Transition[]): Promise<void> {

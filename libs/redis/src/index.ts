@@ -1,1 +1,4 @@
 export { RedisBackend, type RedisBackendOptions } from './redis-backend';
+export { RedisLedger, type RedisLedgerOptions } from './redis-ledger';
+export { RedisIdempotencyStore } from './redis-idempotency';
+export { RedisDeadLetterStore } from './redis-dead-letters';

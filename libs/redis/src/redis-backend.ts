@@ -16,6 +16,9 @@ import {
 import { RedisStreamSource } from './redis-stream-source';
 import { RedisDelayedQueue } from './redis-delayed-queue';
 import { entryFields } from './stream-entries';
+import { RedisLedger, type RedisLedgerOptions } from './redis-ledger';
+import { RedisIdempotencyStore } from './redis-idempotency';
+import { RedisDeadLetterStore } from './redis-dead-letters';
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host:port[/db]` */
@@ -31,6 +34,8 @@ export interface RedisBackendOptions {
   /** Idle consumers with nothing pending are dropped from their group after this (default 1 h). */
   readonly staleConsumerMs?: number;
   readonly logger?: QueueLogger;
+  /** Prefix of the stores' keys (ledger, idempotency, dead letters); default `parc`. */
+  readonly keyPrefix?: string;
   /** Extra ioredis options (tests, TLS). */
   readonly redisOptions?: RedisOptions;
 }
@@ -46,11 +51,13 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
   private readonly consumers = new Set<PollingConsumer>();
   private readonly logger: QueueLogger;
   private readonly leaseMs: number;
+  private readonly prefix: string;
   private closed: Promise<void> | undefined;
 
   constructor(private readonly options: RedisBackendOptions) {
     this.logger = options.logger ?? silentLogger;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.prefix = options.keyPrefix ?? 'parc';
     // Auto-pipelining sends commands issued in the same tick as one write: free batching.
     this.commands = this.connect({ enableAutoPipelining: true });
   }
@@ -110,6 +117,19 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
 
   delayedQueue(name: string, targetQueue: string): DelayedQueue {
     return new RedisDelayedQueue(this.commands, name, targetQueue);
+  }
+
+  /** The request ledger on this Redis (the proxy's). */
+  ledger(options: RedisLedgerOptions = {}): RedisLedger {
+    return new RedisLedger(this.commands, { prefix: this.prefix, ...options });
+  }
+
+  idempotency(): RedisIdempotencyStore {
+    return new RedisIdempotencyStore(this.commands, this.prefix);
+  }
+
+  deadLetters(): RedisDeadLetterStore {
+    return new RedisDeadLetterStore(this.commands, this.prefix);
   }
 
   close(): Promise<void> {

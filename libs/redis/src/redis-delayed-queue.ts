@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { DelayedItem, DelayedQueue } from '@parc/queue';
 import { PROMOTE_DUE_3 } from './scripts/promote-due-3.lua';
+import { defineScripts, type ScriptRunner } from './scripts/define';
 
-type PromoteDue = (zset: string, payloads: string, stream: string, nowMs: number, limit: number) => Promise<number>;
 
 /**
  * A delayed set in Redis: a sorted set of item ids scored by due time, the payloads in a hash
@@ -10,6 +10,7 @@ type PromoteDue = (zset: string, payloads: string, stream: string, nowMs: number
  */
 export class RedisDelayedQueue implements DelayedQueue {
   private readonly payloadsKey: string;
+  private readonly scripts: ScriptRunner<'promoteDue'>;
 
   constructor(
     private readonly redis: Redis,
@@ -17,10 +18,7 @@ export class RedisDelayedQueue implements DelayedQueue {
     readonly targetQueue: string,
   ) {
     this.payloadsKey = `${name}:payloads`;
-    if (!('promoteDue3' in redis)) {
-      // EVALSHA with a fallback to EVAL: the script is sent once per connection, not per call.
-      redis.defineCommand('promoteDue3', { numberOfKeys: 3, lua: PROMOTE_DUE_3 });
-    }
+    this.scripts = defineScripts(redis, { promoteDue: PROMOTE_DUE_3 });
   }
 
   async schedule(items: readonly DelayedItem[]): Promise<void> {
@@ -32,8 +30,7 @@ export class RedisDelayedQueue implements DelayedQueue {
   }
 
   async promoteDue(nowMs: number, limit: number): Promise<number> {
-    const promote = (this.redis as unknown as { promoteDue3: PromoteDue }).promoteDue3;
-    return promote.call(this.redis, this.name, this.payloadsKey, this.targetQueue, nowMs, limit);
+    return Number(await this.scripts.promoteDue([this.name, this.payloadsKey, this.targetQueue], [nowMs, limit]));
   }
 
   async remove(ids: readonly string[]): Promise<number> {

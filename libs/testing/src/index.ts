@@ -20,4 +20,15 @@ export { freePort, freePorts } from './infra/free-port';
 export type { InfraSource, ProvideOptions, ProvidedKafka, ProvidedRedis } from './infra/types';
 export { startTargetServer, type TargetCall, type TargetServer, type TargetServerOptions } from './target/server';
 export { parseScript, ScriptError, MAX_BODY_BYTES, type Script, type Step, type Action } from './target/script';
-export { describeQueueConformance, spawnDoomedConsumer, waitFor, delay, type QueueConformanceTarget, type DoomedConsumer, type DoomedConsumerSpec } from './conformance';
+export {
+  describeQueueConformance,
+  describeStoreConformance,
+  spawnDoomedConsumer,
+  waitFor,
+  delay,
+  type QueueConformanceTarget,
+  type StoreConformanceTarget,
+  type StoreSet,
+  type DoomedConsumer,
+  type DoomedConsumerSpec,
+} from './conformance';

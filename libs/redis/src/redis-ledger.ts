@@ -1,0 +1,154 @@
+import type { Redis } from 'ioredis';
+import {
+  FINAL_RANK,
+  REQUEST_STATES,
+  transitionRank,
+  type AcceptedRequest,
+  type BatchStatus,
+  type Cancellation,
+  type FinalRecord,
+  type RequestLedger,
+  type RequestRef,
+  type RequestState,
+  type RequestStatus,
+  type Transition,
+} from '@parc/store';
+import { ACCEPT_N, ADVANCE_N, CANCEL_2, FINALIZE_N } from './scripts/ledger-scripts.lua';
+import { defineScripts, type ScriptRunner } from './scripts/define';
+
+export interface RedisLedgerOptions {
+  /** Key prefix (default `parc`). */
+  readonly prefix?: string;
+  /** How long a request's and batch's records live after their last change (default 7 days). */
+  readonly retentionMs?: number;
+  readonly now?: () => number;
+}
+
+const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/** The request ledger in the proxy's Redis (see scripts/ledger-scripts.lua.ts for the layout). */
+export class RedisLedger implements RequestLedger {
+  private readonly prefix: string;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
+  private readonly scripts: ScriptRunner<'accept' | 'advance' | 'finalize' | 'cancel'>;
+
+  constructor(private readonly redis: Redis, options: RedisLedgerOptions = {}) {
+    this.prefix = options.prefix ?? 'parc';
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.now = options.now ?? Date.now;
+    this.scripts = defineScripts(redis, { accept: ACCEPT_N, advance: ADVANCE_N, finalize: FINALIZE_N, cancel: CANCEL_2 });
+  }
+
+  async accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const keys = [inbox, ...requests.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId)])];
+    const args = [this.now(), this.retentionMs, ...requests.flatMap((r) => [r.id, r.batchId, r.payload])];
+    await this.scripts.accept(keys, args);
+  }
+
+  async advance(transitions: readonly Transition[]): Promise<void> {
+    if (transitions.length === 0) return;
+    const keys = transitions.flatMap((t) => [this.requestKey(t.id), this.batchKey(t.batchId)]);
+    const args = [
+      this.now(),
+      this.retentionMs,
+      ...transitions.flatMap((t) => [t.state, transitionRank(t.state, t.attempt), t.state === 'in_flight' ? t.attempt - 1 : t.attempt]),
+    ];
+    await this.scripts.advance(keys, args);
+  }
+
+  async finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>> {
+    if (records.length === 0) return new Set();
+    const keys = [callbackQueue, ...records.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId)])];
+    const args = [
+      this.now(),
+      this.retentionMs,
+      String(FINAL_RANK),
+      ...records.flatMap((r) => [r.id, r.batchId, r.status, r.attempts, r.result, r.callback ?? '']),
+    ];
+    return new Set((await this.scripts.finalize(keys, args)) as string[]);
+  }
+
+  async cancelled(refs: readonly RequestRef[]): Promise<Set<string>> {
+    if (refs.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const ref of refs) pipeline.hget(this.requestKey(ref.id), 'c').hget(this.batchKey(ref.batchId), 'c');
+    const results = (await pipeline.exec()) ?? [];
+    const ids = new Set<string>();
+    refs.forEach((ref, i) => {
+      const [requestFlag, batchFlag] = [results[2 * i], results[2 * i + 1]];
+      if (requestFlag?.[0] || batchFlag?.[0]) throw requestFlag?.[0] ?? batchFlag?.[0];
+      if (requestFlag?.[1] === '1' || batchFlag?.[1] === '1') ids.add(ref.id);
+    });
+    return ids;
+  }
+
+  async requestCancel(id: string): Promise<RequestStatus | undefined> {
+    const fields = (await this.scripts.cancel([this.requestKey(id), this.cancellationsKey()], [id, ''])) as string[] | null;
+    return fields ? this.toStatus(id, toMap(fields)) : undefined;
+  }
+
+  async requestBatchCancel(batchId: string): Promise<BatchStatus | undefined> {
+    const fields = (await this.scripts.cancel([this.batchKey(batchId), this.cancellationsKey()], ['', batchId])) as string[] | null;
+    return fields ? toBatch(batchId, toMap(fields)) : undefined;
+  }
+
+  async cancellationsAfter(position: string | undefined, limit: number): Promise<Cancellation[]> {
+    const start = position === undefined ? '-' : `(${position}`;
+    const entries = (await this.redis.xrange(this.cancellationsKey(), start, '+', 'COUNT', limit)) as [string, string[]][];
+    return entries.map(([entryId, fields]) => {
+      const map = toMap(fields);
+      const requestId = map.get('r');
+      const batchId = map.get('b') ?? '';
+      return requestId === undefined ? { position: entryId, batchId } : { position: entryId, requestId, batchId };
+    });
+  }
+
+  async status(id: string): Promise<RequestStatus | undefined> {
+    const fields = await this.redis.hgetall(this.requestKey(id));
+    return Object.keys(fields).length === 0 ? undefined : this.toStatus(id, new Map(Object.entries(fields)));
+  }
+
+  async batch(batchId: string): Promise<BatchStatus | undefined> {
+    const fields = await this.redis.hgetall(this.batchKey(batchId));
+    return Object.keys(fields).length === 0 ? undefined : toBatch(batchId, new Map(Object.entries(fields)));
+  }
+
+  private toStatus(id: string, fields: Map<string, string>): RequestStatus {
+    const base = {
+      id,
+      batchId: fields.get('b') ?? '',
+      state: (fields.get('s') ?? 'queued') as RequestState,
+      attempts: Number(fields.get('a') ?? 0),
+      cancelRequested: fields.get('c') === '1',
+      updatedAt: Number(fields.get('u') ?? 0),
+    };
+    const result = fields.get('res');
+    return result === undefined ? base : { ...base, result };
+  }
+
+  private requestKey(id: string): string {
+    return `${this.prefix}:req:${id}`;
+  }
+
+  private batchKey(batchId: string): string {
+    return `${this.prefix}:batch:${batchId}`;
+  }
+
+  private cancellationsKey(): string {
+    return `${this.prefix}:cancellations`;
+  }
+}
+
+/** Redis returns hashes as flat [field, value, …] from scripts and XRANGE. */
+function toMap(flat: readonly string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i] as string, flat[i + 1] as string);
+  return map;
+}
+
+function toBatch(batchId: string, fields: Map<string, string>): BatchStatus {
+  const counts = Object.fromEntries(REQUEST_STATES.map((state) => [state, Number(fields.get(state) ?? 0)])) as Record<RequestState, number>;
+  return { batchId, total: Number(fields.get('total') ?? 0), counts, cancelRequested: fields.get('c') === '1' };
+}

@@ -1,0 +1,115 @@
+/**
+ * Lua scripts of the Redis request ledger. Keys: one hash per request (`<prefix>:req:<id>`:
+ * b batch id, s state, r rank, a attempts, c cancel flag, res result, u updated-at ms) and one
+ * per batch (`<prefix>:batch:<id>`: total, a count per state, c cancel flag). Each script applies
+ * a whole batch of records in one call: one round trip per stage batch.
+ *
+ * The proxy's Redis must be a single primary (not Cluster): these scripts touch the keys of many
+ * requests at once.
+ */
+
+/**
+ * accept-N: record requests as queued and append their envelopes to the inbox, atomically.
+ * KEYS[1] inbox stream; then per request i: KEYS[2i] request hash, KEYS[2i+1] batch hash
+ * ARGV[1] now ms, ARGV[2] retention ms; then per request i: ARGV[3i] id, ARGV[3i+1] batch id, ARGV[3i+2] payload
+ * Returns the number of requests recorded (an id already known is skipped entirely).
+ */
+export const ACCEPT_N = `
+local now, ttl = ARGV[1], tonumber(ARGV[2])
+local recorded = 0
+for i = 1, (#KEYS - 1) / 2 do
+  local req, batch = KEYS[2 * i], KEYS[2 * i + 1]
+  local id, batchId, payload = ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2]
+  if redis.call('EXISTS', req) == 0 then
+    redis.call('HSET', req, 'b', batchId, 's', 'queued', 'r', 0, 'a', 0, 'u', now)
+    redis.call('PEXPIRE', req, ttl)
+    redis.call('HINCRBY', batch, 'total', 1)
+    redis.call('HINCRBY', batch, 'queued', 1)
+    redis.call('PEXPIRE', batch, ttl)
+    redis.call('XADD', KEYS[1], '*', 'p', payload, 'k', id)
+    recorded = recorded + 1
+  end
+end
+return recorded
+`;
+
+/**
+ * advance-N: apply transitions that are newer (higher rank) than what is recorded.
+ * KEYS per transition i: KEYS[2i-1] request hash, KEYS[2i] batch hash
+ * ARGV[1] now ms, ARGV[2] retention ms; per transition i: ARGV[3i] state, ARGV[3i+1] rank, ARGV[3i+2] attempts
+ * Returns the number applied. Unknown (expired) requests are skipped.
+ */
+export const ADVANCE_N = `
+local now, ttl = ARGV[1], tonumber(ARGV[2])
+local applied = 0
+for i = 1, #KEYS / 2 do
+  local req, batch = KEYS[2 * i - 1], KEYS[2 * i]
+  local state, rank, attempts = ARGV[3 * i], tonumber(ARGV[3 * i + 1]), ARGV[3 * i + 2]
+  local current = redis.call('HMGET', req, 's', 'r')
+  if current[1] and rank > tonumber(current[2]) then
+    redis.call('HSET', req, 's', state, 'r', rank, 'a', attempts, 'u', now)
+    redis.call('PEXPIRE', req, ttl)
+    redis.call('HINCRBY', batch, current[1], -1)
+    redis.call('HINCRBY', batch, state, 1)
+    applied = applied + 1
+  end
+end
+return applied
+`;
+
+/**
+ * finalize-N: record final outcomes once and enqueue their callbacks in the same step.
+ * KEYS[1] callbacks stream; per record i: KEYS[2i] request hash, KEYS[2i+1] batch hash
+ * ARGV[1] now ms, ARGV[2] retention ms, ARGV[3] final rank; per record i, six values from ARGV[4]:
+ * id, batch id, status, attempts, result, callback job (empty for none)
+ * Returns the ids finalised by this call. A request the ledger no longer knows is recorded anew.
+ */
+export const FINALIZE_N = `
+local now, ttl, final = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local finalized = {}
+for i = 1, (#KEYS - 1) / 2 do
+  local req, batch = KEYS[2 * i], KEYS[2 * i + 1]
+  local o = 6 * (i - 1) + 3
+  local id, batchId, status, attempts, result, callback = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
+  local current = redis.call('HMGET', req, 's', 'r')
+  local state = current[1]
+  if not state then
+    state = 'queued'
+    redis.call('HINCRBY', batch, 'total', 1)
+    redis.call('HINCRBY', batch, 'queued', 1)
+  end
+  if current[2] ~= final then
+    redis.call('HSET', req, 'b', batchId, 's', status, 'r', final, 'a', attempts, 'res', result, 'u', now)
+    redis.call('PEXPIRE', req, ttl)
+    redis.call('HINCRBY', batch, state, -1)
+    redis.call('HINCRBY', batch, status, 1)
+    redis.call('PEXPIRE', batch, ttl)
+    if callback ~= '' then
+      redis.call('XADD', KEYS[1], '*', 'p', callback, 'k', id)
+    end
+    finalized[#finalized + 1] = id
+  end
+end
+return finalized
+`;
+
+/**
+ * cancel-2: set the cancel flag of a request or batch hash and log it, once.
+ * KEYS[1] the request or batch hash, KEYS[2] cancellation log stream
+ * ARGV[1] request id ('' for a batch), ARGV[2] batch id ('' to read it from the request hash)
+ * Returns the hash's fields (flat) after the change, or nil when it does not exist.
+ */
+export const CANCEL_2 = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+if redis.call('HGET', KEYS[1], 'c') ~= '1' then
+  redis.call('HSET', KEYS[1], 'c', '1')
+  local batchId = ARGV[2]
+  if batchId == '' then batchId = redis.call('HGET', KEYS[1], 'b') end
+  if ARGV[1] == '' then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'b', batchId)
+  else
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'r', ARGV[1], 'b', batchId)
+  end
+end
+return redis.call('HGETALL', KEYS[1])
+`;

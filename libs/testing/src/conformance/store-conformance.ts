@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import type { Delivery, QueueBackend } from '@parc/queue';
+import type { DeadLetterStore, IdempotencyStore, RequestLedger } from '@parc/store';
+import { delay, waitFor } from './wait-for';
+
+/** The stores of one backend, as the store conformance suite uses them. */
+export interface StoreSet {
+  readonly backend: QueueBackend;
+  readonly ledger: RequestLedger;
+  readonly idempotency: IdempotencyStore;
+  readonly deadLetters: DeadLetterStore;
+}
+
+export interface StoreConformanceTarget {
+  readonly name: string;
+  /** Fresh clients of the backend under test; the suite closes `backend` after each test. */
+  create(): Promise<StoreSet> | StoreSet;
+}
+
+const unique = (prefix: string): string => `${prefix}-${randomBytes(5).toString('hex')}`;
+
+/**
+ * The contract of the store ports (`@parc/store`) for every backend: the ledger's atomic accept,
+ * monotonic transitions, finalise-once with its callback, cancellation flags and log; idempotency
+ * claims; dead letters with replay.
+ */
+export function describeStoreConformance(target: StoreConformanceTarget): void {
+  describe(`store conformance: ${target.name}`, () => {
+    let stores: StoreSet;
+    let queue: string;
+
+    beforeEach(async () => {
+      stores = await target.create();
+      queue = unique('q');
+    });
+    afterEach(() => stores.backend.close());
+
+    const drain = async (count: number): Promise<Delivery[]> => {
+      const got: Delivery[] = [];
+      const consumer = await stores.backend.consume({ queue, group: 'g', batchSize: 100, handler: async (b) => void got.push(...b) });
+      await waitFor(`${count} messages on ${queue}`, () => got.length >= count);
+      await delay(100);
+      await consumer.close();
+      return got;
+    };
+
+    it('accepts requests into the inbox and records them as queued, once', async () => {
+      const batchId = unique('b');
+      const firstId = unique('r0');
+      const requests = [firstId, unique('r1'), unique('r2')].map((id, i) => ({ id, batchId, payload: `envelope-${i}` }));
+      await stores.ledger.accept(queue, requests);
+      await stores.ledger.accept(queue, requests.slice(0, 1)); // a repeat is ignored entirely
+      const inbox = await drain(3);
+      expect(inbox.map((d) => [d.payload, d.key])).toEqual(requests.map((r) => [r.payload, r.id]));
+      expect(await stores.ledger.status(firstId)).toMatchObject({ batchId, state: 'queued', attempts: 0, cancelRequested: false });
+      expect(await stores.ledger.batch(batchId)).toMatchObject({ total: 3, counts: { queued: 3, in_flight: 0, waiting_retry: 0, succeeded: 0, failed: 0 } });
+      expect(await stores.ledger.status(unique('unknown'))).toBeUndefined();
+      expect(await stores.ledger.batch(unique('unknown'))).toBeUndefined();
+    });
+
+    it('moves requests forward only, ignoring stale and unknown transitions', async () => {
+      const batchId = unique('b');
+      const id = unique('r');
+      await stores.ledger.accept(queue, [{ id, batchId, payload: 'e' }]);
+      await stores.ledger.advance([{ id, batchId, state: 'in_flight', attempt: 1 }]);
+      expect(await stores.ledger.status(id)).toMatchObject({ state: 'in_flight', attempts: 0 });
+      await stores.ledger.advance([
+        { id, batchId, state: 'waiting_retry', attempt: 1 },
+        { id, batchId, state: 'in_flight', attempt: 1 }, // late duplicate
+        { id: unique('unknown'), batchId, state: 'in_flight', attempt: 1 },
+      ]);
+      expect(await stores.ledger.status(id)).toMatchObject({ state: 'waiting_retry', attempts: 1 });
+      await stores.ledger.advance([{ id, batchId, state: 'in_flight', attempt: 2 }]);
+      expect(await stores.ledger.status(id)).toMatchObject({ state: 'in_flight', attempts: 1 });
+      expect((await stores.ledger.batch(batchId))?.counts).toEqual({ queued: 0, in_flight: 1, waiting_retry: 0, succeeded: 0, failed: 0 });
+    });
+
+    it('finalises a request once and enqueues its callback with it', async () => {
+      const batchId = unique('b');
+      const [a, b] = [unique('a'), unique('b')];
+      await stores.ledger.accept(unique('inbox'), [a, b].map((id) => ({ id, batchId, payload: 'e' })));
+      const record = (id: string, status: 'succeeded' | 'failed', result: string, callback?: string) =>
+        callback === undefined ? { id, batchId, status, attempts: 2, result } : { id, batchId, status, attempts: 2, result, callback };
+      const first = await stores.ledger.finalize([record(a, 'succeeded', '{"r":1}', 'job-a'), record(b, 'failed', '{"r":2}')], queue);
+      const second = await stores.ledger.finalize([record(a, 'failed', '{"r":3}', 'job-a-again')], queue);
+      expect([...first].sort()).toEqual([a, b].sort());
+      expect([...second]).toEqual([]);
+      expect(await stores.ledger.status(a)).toMatchObject({ state: 'succeeded', attempts: 2, result: '{"r":1}' });
+      expect(await stores.ledger.batch(batchId)).toMatchObject({ total: 2, counts: { queued: 0, succeeded: 1, failed: 1 } });
+      await stores.ledger.advance([{ id: a, batchId, state: 'in_flight', attempt: 5 }]);
+      expect((await stores.ledger.status(a))?.state).toBe('succeeded');
+      const callbacks = await drain(1);
+      expect(callbacks.map((d) => [d.payload, d.key])).toEqual([['job-a', a]]);
+    });
+
+    it('records a final result for a request it no longer knows', async () => {
+      const batchId = unique('b');
+      const id = unique('r');
+      expect([...(await stores.ledger.finalize([{ id, batchId, status: 'failed', attempts: 1, result: '{}' }], queue))]).toEqual([id]);
+      expect(await stores.ledger.status(id)).toMatchObject({ state: 'failed', result: '{}' });
+      expect(await stores.ledger.batch(batchId)).toMatchObject({ total: 1, counts: { failed: 1, queued: 0 } });
+    });
+
+    it('flags cancellations per request and per batch, and logs each once in order', async () => {
+      const [batch1, batch2] = [unique('b'), unique('b')];
+      const [r1, r2, r3] = [unique('r'), unique('r'), unique('r')];
+      await stores.ledger.accept(queue, [
+        { id: r1, batchId: batch1, payload: 'e' },
+        { id: r2, batchId: batch1, payload: 'e' },
+        { id: r3, batchId: batch2, payload: 'e' },
+      ]);
+      const before = await stores.ledger.cancellationsAfter(undefined, 10_000);
+      const start = before[before.length - 1]?.position;
+      expect(await stores.ledger.requestCancel(r1)).toMatchObject({ id: r1, cancelRequested: true, state: 'queued' });
+      await stores.ledger.requestCancel(r1);
+      expect(await stores.ledger.requestBatchCancel(batch2)).toMatchObject({ batchId: batch2, cancelRequested: true, total: 1 });
+      expect(await stores.ledger.requestCancel(unique('unknown'))).toBeUndefined();
+      expect(await stores.ledger.requestBatchCancel(unique('unknown'))).toBeUndefined();
+      const refs = [r1, r2, r3].map((id, i) => ({ id, batchId: i < 2 ? batch1 : batch2 }));
+      expect([...(await stores.ledger.cancelled(refs))].sort()).toEqual([r1, r3].sort());
+      const log = await stores.ledger.cancellationsAfter(start, 10);
+      expect(log.map(({ requestId, batchId }) => ({ requestId, batchId }))).toEqual([
+        { requestId: r1, batchId: batch1 },
+        { requestId: undefined, batchId: batch2 },
+      ]);
+      expect(await stores.ledger.cancellationsAfter(log[0]?.position, 10)).toEqual([log[1]]);
+    });
+
+    it('claims idempotency keys, replays completed ones and refuses another body', async () => {
+      const key = unique('idem');
+      const { idempotency } = stores;
+      expect(await idempotency.claim(key, 'sha-1', 60_000)).toEqual({ kind: 'claimed' });
+      expect(await idempotency.claim(key, 'sha-1', 60_000)).toEqual({ kind: 'in_progress' });
+      expect(await idempotency.lookup(key)).toBeUndefined();
+      await idempotency.complete(key, 'sha-1', '{"batchId":"b"}', 60_000);
+      expect(await idempotency.claim(key, 'sha-1', 60_000)).toEqual({ kind: 'replay', response: '{"batchId":"b"}' });
+      expect(await idempotency.claim(key, 'sha-2', 60_000)).toEqual({ kind: 'mismatch' });
+      expect(await idempotency.lookup(key)).toEqual({ fingerprint: 'sha-1', response: '{"batchId":"b"}' });
+      const other = unique('idem');
+      await idempotency.claim(other, 'sha-3', 60_000);
+      await idempotency.release(other);
+      expect(await idempotency.claim(other, 'sha-4', 60_000)).toEqual({ kind: 'claimed' });
+    });
+
+    it('forgets idempotency keys after their time to live', async () => {
+      const key = unique('idem');
+      await stores.idempotency.claim(key, 'sha', 60_000);
+      await stores.idempotency.complete(key, 'sha', 'answer', 150);
+      await delay(400);
+      expect(await stores.idempotency.claim(key, 'other', 60_000)).toEqual({ kind: 'claimed' });
+    });
+
+    it('lists dead letters oldest first in pages, and replays them into a queue', async () => {
+      const [d0, d1, d2] = [unique('d0'), unique('d1'), unique('d2')];
+      const ids = [d0, d1, d2];
+      await stores.deadLetters.add(ids.map((id, i) => ({ id, deadAt: 1_000 + i, job: `{"attempt":${5 + i}}`, reason: 'HTTP 500' })));
+      const first = await stores.deadLetters.list({ limit: 2 });
+      const ours = (page: typeof first) => page.items.filter((l) => ids.includes(l.id)).map((l) => l.id);
+      expect(ours(first)).toEqual([d0, d1]);
+      expect(first.next).toBe(d1);
+      const second = await stores.deadLetters.list({ limit: 2, after: first.next });
+      expect(ours(second)).toEqual([d2]);
+      expect(await stores.deadLetters.get(d0)).toEqual({ id: d0, deadAt: 1_000, job: '{"attempt":5}', reason: 'HTTP 500' });
+      const moved = await stores.deadLetters.replay([d0, unique('unknown')], queue, (job) => job.replace(/"attempt":\d+/, '"attempt":0'));
+      expect(moved).toEqual([d0]);
+      expect(await stores.deadLetters.get(d0)).toBeUndefined();
+      const replayed = await drain(1);
+      expect(replayed.map((d) => [d.payload, d.key])).toEqual([['{"attempt":0}', d0]]);
+      await stores.deadLetters.replay([d1, d2], unique('cleanup'), (job) => job);
+    });
+  });
+}
