@@ -32,3 +32,12 @@ export {
   type DoomedConsumer,
   type DoomedConsumerSpec,
 } from './conformance';
+export {
+  startServiceProcess,
+  startCallbackReceiver,
+  type ServiceProcess,
+  type ServiceProcessOptions,
+  type CallbackReceiver,
+  type CallbackReceiverOptions,
+  type ReceivedCallback,
+} from './stack';

@@ -1,0 +1,93 @@
+import { join, resolve } from 'node:path';
+import { freePort } from '../infra/free-port';
+import { startProcess, tailFile, type ExitInfo, type ManagedProcess } from '../infra/process';
+
+/** A Parc service running as its own OS process, as in production. */
+export interface ServiceProcess {
+  readonly app: string;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly logFile: string;
+  pid(): number;
+  /** SIGTERM and wait (SIGKILL after the grace period). */
+  stop(graceMs?: number): Promise<ExitInfo>;
+  /** Sends `signal` (e.g. SIGKILL) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<ExitInfo>;
+  /** Starts it again with the same port and environment, and waits until it is ready. */
+  restart(): Promise<void>;
+}
+
+export interface ServiceProcessOptions {
+  /** The directory name under apps/, e.g. `parc-caller`. */
+  readonly app: string;
+  /** Environment on top of this process's (PORT and HOST are set here). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Where `<app>-<n>.log` files go. */
+  readonly logDir: string;
+  readonly readyTimeoutMs?: number;
+  /** Repository root; default: three levels above this file's lib. */
+  readonly root?: string;
+}
+
+const ROOT = resolve(__dirname, '../../../..');
+
+/**
+ * Starts `apps/<app>/src/main.ts` (through tsx) on a free loopback port, its JSON logs in a file,
+ * and resolves once `/health/ready` answers 200. Fails with the log's tail if it exits or never
+ * gets ready.
+ */
+export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const root = options.root ?? ROOT;
+  let runs = 0;
+  let current: ManagedProcess;
+  let logFile = '';
+
+  const launch = async (): Promise<void> => {
+    logFile = join(options.logDir, `${options.app}-${++runs}.log`);
+    current = await startProcess(process.execPath, ['--import', 'tsx', join('apps', options.app, 'src', 'main.ts')], {
+      logFile,
+      cwd: root,
+      env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port) },
+    });
+    await waitUntilReady(url, current, logFile, options.readyTimeoutMs ?? 30_000);
+  };
+  await launch();
+
+  return {
+    app: options.app,
+    port,
+    url,
+    get logFile() {
+      return logFile;
+    },
+    pid: () => current.pid,
+    stop: (graceMs) => current.stop(graceMs),
+    kill: async (signal) => {
+      process.kill(current.pid, signal);
+      return current.exited;
+    },
+    restart: launch,
+  };
+}
+
+async function waitUntilReady(url: string, child: ManagedProcess, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const exit = child.exitInfo();
+    if (exit) throw new Error(`${url} exited (${exit.signal ?? `code ${exit.code}`}) before it was ready:\n${tailFile(logFile)}`);
+    try {
+      const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1_000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await child.stop(2_000);
+  throw new Error(`${url} was not ready within ${timeoutMs} ms (last: ${last}):\n${tailFile(logFile)}`);
+}
