@@ -5,6 +5,7 @@ import nx from '@nx/eslint-plugin';
  * `client:*` tag); `tools/workspace.spec.ts` fails when a project lacks them.
  *
  *   type:app      apps/*: config -> build -> listen; wires adapters into stages
+ *   type:runtime  wires a stage: config fields, backends, workers, lifecycle (apps + embedded mode)
  *   type:stage    a stage's pipeline logic (talks to queues through the port only)
  *   type:kit      the service kit: config, logging, metrics, health, shutdown
  *   type:io       outbound I/O that is not a queue: HTTP calls under the egress policy
@@ -28,6 +29,11 @@ const IO_PACKAGES = [
 const depConstraints = [
   {
     sourceTag: 'type:app',
+    onlyDependOnLibsWithTags: ['type:runtime', 'type:kit', 'type:testing'],
+    bannedExternalImports: QUEUE_CLIENTS,
+  },
+  {
+    sourceTag: 'type:runtime',
     onlyDependOnLibsWithTags: ['type:stage', 'type:kit', 'type:io', 'type:adapter', 'type:port', 'type:domain', 'type:testing'],
     bannedExternalImports: QUEUE_CLIENTS,
   },
@@ -73,6 +79,21 @@ const depConstraints = [
 
 const TEST_FILES = ['**/*.spec.ts', '**/*.fixture.ts', '**/jest.config.js'];
 
+/**
+ * Spec and fixture files of stage, runtime and io libs may also use an adapter (the memory one,
+ * typically), so that stages are tested against a real implementation of the port rather than a
+ * mock. Production files keep the strict constraints above.
+ */
+const testDepConstraints = depConstraints.map((constraint) =>
+  ['type:stage', 'type:io', 'type:runtime'].includes(constraint.sourceTag) && constraint.onlyDependOnLibsWithTags
+    ? { ...constraint, onlyDependOnLibsWithTags: [...new Set([...constraint.onlyDependOnLibsWithTags, 'type:adapter'])] }
+    : constraint,
+);
+const boundaries = (constraints) => [
+  'error',
+  { enforceBuildableLibDependency: true, checkDynamicDependenciesExceptions: [], depConstraints: constraints },
+];
+
 export default [
   { ignores: ['**/dist', '**/node_modules', '**/.nx', '**/tmp', '**/coverage'] },
   ...nx.configs['flat/base'],
@@ -81,16 +102,13 @@ export default [
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          checkDynamicDependenciesExceptions: [],
-          depConstraints,
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(depConstraints),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: TEST_FILES,
+    rules: { '@nx/enforce-module-boundaries': boundaries(testDepConstraints) },
   },
   {
     // Services log through pino; only the test harness and tools print directly.

@@ -121,6 +121,21 @@ export const AttemptSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Reasons a caller stage ends a request without (another) attempt. */
+export const END_REASONS = ['cancelled', 'deadline_exceeded'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+/**
+ * Set by the caller stage on an envelope it does not attempt (the request was cancelled, or its
+ * deadline passed while it waited): the next stage finalises it as failed with this reason.
+ * Optional and additive within v1; users never supply it.
+ */
+export const EndReasonSchema = Type.Unsafe<EndReason>({
+  type: 'string',
+  enum: [...END_REASONS],
+  description: 'Why the request ended without another attempt (set by the pipeline)',
+});
+
 /** Version 1 of the self-contained request envelope. */
 export const EnvelopeSchema = Type.Object(
   {
@@ -136,6 +151,7 @@ export const EnvelopeSchema = Type.Object(
     callback: Type.Optional(EnvelopeCallbackSchema),
     metadata: Type.Optional(MetadataSchema),
     attempts: Type.Array(AttemptSchema),
+    endReason: Type.Optional(EndReasonSchema),
   },
   { additionalProperties: false, title: 'ParcEnvelopeV1' },
 );

@@ -29,6 +29,10 @@ describe('validateEnvelope', () => {
     expect(issuesOf(minimal)).toEqual([]);
   });
 
+  it.each(['cancelled', 'deadline_exceeded'])('accepts the pipeline end marker endReason=%s', (reason) => {
+    expect(issuesOf(envelopeWith((e) => (e.endReason = reason)))).toEqual([]);
+  });
+
   it.each<{ name: string; change: (e: Loose) => void; path: string; message: string | RegExp }>([
     // Schema: structure, types, unknown fields
     { name: 'missing id', change: (e) => delete e.id, path: 'id', message: 'is required' },
@@ -47,6 +51,7 @@ describe('validateEnvelope', () => {
     { name: 'headers as an array', change: (e) => (e.request.headers = [['a', 'b']]), path: 'request.headers', message: 'must be an object' },
     { name: 'numeric header value', change: (e) => (e.request.headers['X-Count'] = 3), path: 'request.headers.X-Count', message: 'must be a string' },
     { name: 'unknown jitter', change: (e) => (e.policy.jitter = 'random'), path: 'policy.jitter', message: 'must be one of: full, equal, none' },
+    { name: 'unknown end reason', change: (e) => (e.endReason = 'retries_exhausted'), path: 'endReason', message: 'must be one of: cancelled, deadline_exceeded' },
     { name: 'unknown policy field', change: (e) => (e.policy.retries = 3), path: 'policy.retries', message: /^is not a known field/ },
     { name: 'duplicate statuses', change: (e) => (e.policy.retryOnStatuses = [503, 503]), path: 'policy.retryOnStatuses', message: 'must not contain duplicates (items 0 and 1 are equal)' },
     { name: 'unknown error code in an attempt', change: (e) => (e.attempts[0].error = { code: 'EPIPE', message: 'x' }), path: 'attempts[0].error.code', message: /^must be one of: timeout, connect_timeout/ },

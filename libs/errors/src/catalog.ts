@@ -55,6 +55,70 @@ export const ERROR_CATALOG = {
     retriable: true,
     summary: 'The service is draining after SIGTERM and takes no new work.',
   },
+  WEBHOOK_SECRET_INVALID: {
+    retriable: false,
+    summary: 'A webhook signing secret is not `whsec_` + base64 of a 24–64 byte key.',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    retriable: false,
+    summary: 'The request carries no API key, or one that is not valid.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    retriable: false,
+    summary: 'The API key is valid but may not use this route (operator routes).',
+  },
+  REQUEST_INVALID: {
+    status: 400,
+    retriable: false,
+    summary: 'The API request failed validation; details name each field (and the item index in a batch).',
+  },
+  BODY_MALFORMED: {
+    status: 400,
+    retriable: false,
+    summary: 'The body is empty, not valid JSON, or not valid UTF-8.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    retriable: false,
+    summary: 'The body, an NDJSON line or a batch exceeds a configured limit.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    retriable: false,
+    summary: 'The Content-Type is not one the route accepts.',
+  },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    status: 422,
+    retriable: false,
+    summary: 'The Idempotency-Key was already used with a different body.',
+  },
+  IDEMPOTENCY_KEY_IN_PROGRESS: {
+    status: 409,
+    retriable: true,
+    summary: 'A request with the same Idempotency-Key is still being accepted.',
+  },
+  BACKLOG_FULL: {
+    status: 503,
+    retriable: true,
+    summary: "The proxy's inbox backlog is above its watermark; nothing was enqueued.",
+  },
+  UNKNOWN_ID: {
+    status: 404,
+    retriable: false,
+    summary: 'No request, batch or dead letter has this id (never accepted, or expired).',
+  },
+  ALREADY_FINISHED: {
+    status: 409,
+    retriable: false,
+    summary: 'The request (or every request of the batch) has already finished, so there is nothing to cancel.',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    retriable: true,
+    summary: 'An unexpected failure inside Parc.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -34,6 +34,7 @@ export interface MemoryBackendOptions {
 export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   readonly kind = 'memory' as const;
   private readonly logs = new Map<string, MemoryLog>();
+  private readonly delayedQueues = new Map<string, MemoryDelayedQueue>();
   private readonly consumers = new Set<PollingConsumer>();
   private readonly leaseMs: number;
   private readonly maxWaitMs: number;
@@ -100,8 +101,14 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
     this.assertOpen();
   }
 
+  /** The delayed set called `name`: the same set for every caller, as in Redis. */
   delayedQueue(name: string, targetQueue: string): DelayedQueue {
-    return new MemoryDelayedQueue(name, targetQueue, (messages) => this.publish(targetQueue, messages));
+    let delayed = this.delayedQueues.get(name);
+    if (!delayed) {
+      delayed = new MemoryDelayedQueue(name, targetQueue, (messages) => this.publish(targetQueue, messages));
+      this.delayedQueues.set(name, delayed);
+    }
+    return delayed;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,19 @@
+import type { AttemptRecord } from '@parc/envelope';
+
+/** One outbound HTTP request, as `@parc/egress`'s HttpCaller takes it. */
+export interface OutboundCall {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array;
+  readonly timeoutMs: number;
+}
+
+/**
+ * What the caller stage and the callback sender need from `@parc/egress`'s HttpCaller: perform
+ * one call under the egress policy. Never rejects for a failed call: failures (timeouts, resets,
+ * refused destinations) are attempt records with an `error.code`.
+ */
+export interface HttpCallPort {
+  call(request: OutboundCall, signal?: AbortSignal): Promise<AttemptRecord>;
+}

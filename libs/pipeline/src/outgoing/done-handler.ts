@@ -1,0 +1,47 @@
+import type { Envelope } from '@parc/envelope';
+import type { Transition } from '@parc/store';
+import type { BatchOutput } from '../common/output';
+import { refsOf, requestFields, type Parsed } from '../common/parse';
+import { publishFinal, STAGE, type OutgoingDeps } from './deps';
+import { verdictFor } from './verdict';
+
+interface Retry {
+  readonly item: Parsed;
+  readonly retryAtMs: number;
+}
+
+/**
+ * One batch from `done`: finals go to `responses`; retries (unless cancelled meanwhile, checked
+ * once per batch) go to the delayed set, due at their retry time, with one waiting_retry
+ * transition per batch. The retry payload is the `done` message as it came (the envelope with
+ * its new attempt): nothing is re-serialised.
+ */
+export async function handleDone(deps: OutgoingDeps, items: readonly Parsed[], out: BatchOutput): Promise<void> {
+  const nowMs = deps.ctx.now();
+  const retries: Retry[] = [];
+  for (const item of items) {
+    const verdict = verdictFor(item.envelope, nowMs, deps.random);
+    if (verdict.kind === 'final') publishFinal(deps, out, item.envelope, verdict.outcome, nowMs);
+    else retries.push({ item, retryAtMs: verdict.retryAtMs });
+  }
+  if (retries.length === 0) return;
+
+  const cancelled = await deps.ledger.cancelled(refsOf(retries.map(({ item }) => item)));
+  const transitions: Transition[] = [];
+  for (const { item, retryAtMs } of retries) {
+    const { envelope, delivery } = item;
+    if (cancelled.has(envelope.id)) {
+      publishFinal(deps, out, envelope, { status: 'failed', reason: 'cancelled' }, nowMs);
+      continue;
+    }
+    out.schedule(deps.delayed, { id: envelope.id, payload: delivery.payload, dueAtMs: retryAtMs });
+    transitions.push(waitingRetry(envelope));
+    deps.ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), attempt: envelope.attempts.length, retryInMs: retryAtMs - nowMs }, 'retry scheduled');
+  }
+  if (transitions.length > 0) out.write(() => deps.ledger.advance(transitions));
+  deps.ctx.metrics.messages.inc({ stage: STAGE, outcome: 'retry' }, transitions.length);
+}
+
+function waitingRetry(envelope: Envelope): Transition {
+  return { id: envelope.id, batchId: envelope.batchId, state: 'waiting_retry', attempt: envelope.attempts.length };
+}
