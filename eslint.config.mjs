@@ -80,12 +80,12 @@ const depConstraints = [
 const TEST_FILES = ['**/*.spec.ts', '**/*.fixture.ts', '**/jest.config.js'];
 
 /**
- * Spec and fixture files of stage, runtime and io libs may also use an adapter (the memory one,
+ * Spec and fixture files of apps and of stage, runtime and io libs may also use an adapter (the memory one,
  * typically), so that stages are tested against a real implementation of the port rather than a
  * mock. Production files keep the strict constraints above.
  */
 const testDepConstraints = depConstraints.map((constraint) =>
-  ['type:stage', 'type:io', 'type:runtime'].includes(constraint.sourceTag) && constraint.onlyDependOnLibsWithTags
+  ['type:app', 'type:stage', 'type:io', 'type:runtime'].includes(constraint.sourceTag) && constraint.onlyDependOnLibsWithTags
     ? { ...constraint, onlyDependOnLibsWithTags: [...new Set([...constraint.onlyDependOnLibsWithTags, 'type:adapter'])] }
     : constraint,
 );

@@ -1,4 +1,5 @@
 import { serviceConfigSpec, type ConfigOf } from '@parc/service-kit';
+import { parcIncomingSpec } from '@parc/runtime';
 
 /** Name of this service in logs, metrics and docs. */
 export const SERVICE = 'parc-incoming';
@@ -6,6 +7,7 @@ export const SERVICE = 'parc-incoming';
 /** The environment parc-incoming reads; docs/configuration.md is generated from it. */
 export const configSpec = {
   ...serviceConfigSpec({ port: 8082 }),
+  ...parcIncomingSpec,
 };
 
 export type AppConfig = ConfigOf<typeof configSpec>;

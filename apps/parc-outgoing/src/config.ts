@@ -1,4 +1,5 @@
 import { serviceConfigSpec, type ConfigOf } from '@parc/service-kit';
+import { parcOutgoingSpec } from '@parc/runtime';
 
 /** Name of this service in logs, metrics and docs. */
 export const SERVICE = 'parc-outgoing';
@@ -6,6 +7,7 @@ export const SERVICE = 'parc-outgoing';
 /** The environment parc-outgoing reads; docs/configuration.md is generated from it. */
 export const configSpec = {
   ...serviceConfigSpec({ port: 8084 }),
+  ...parcOutgoingSpec,
 };
 
 export type AppConfig = ConfigOf<typeof configSpec>;

@@ -10,9 +10,15 @@ export interface PingTarget extends Closable {
   ping(): Promise<void>;
 }
 
+/** A backend the stage uses; `owned` ones (connected by the stage itself) are closed with it. */
+export interface StageBackend {
+  readonly backend: PingTarget;
+  readonly owned: boolean;
+}
+
 export interface StageLifecycle {
-  /** Backends by name, e.g. `proxy-redis`: readiness pings each; they close after the workers. */
-  readonly backends: Readonly<Record<string, PingTarget>>;
+  /** Backends by name, e.g. `proxy-redis`: readiness pings each; owned ones close after the workers. */
+  readonly backends: Readonly<Record<string, StageBackend>>;
   /** Starts the stage's workers once the app is ready. */
   readonly start: () => Promise<readonly Closable[]>;
 }
@@ -24,7 +30,7 @@ export interface StageLifecycle {
  */
 export function manageStage(app: ServiceApp, stage: StageLifecycle): void {
   let workers: readonly Closable[] = [];
-  for (const [name, backend] of Object.entries(stage.backends)) {
+  for (const [name, { backend }] of Object.entries(stage.backends)) {
     app.readiness.add({ name, check: () => backend.ping() });
   }
   app.addHook('onReady', async () => {
@@ -32,6 +38,7 @@ export function manageStage(app: ServiceApp, stage: StageLifecycle): void {
   });
   app.addHook('onClose', async () => {
     await closeAll(workers.map((worker, i) => ({ name: `worker ${i + 1}`, close: () => worker.close() })));
-    await closeAll(Object.entries(stage.backends).map(([name, backend]) => ({ name, close: () => backend.close() })));
+    const owned = Object.entries(stage.backends).filter(([, { owned }]) => owned);
+    await closeAll(owned.map(([name, { backend }]) => ({ name, close: () => backend.close() })));
   });
 }

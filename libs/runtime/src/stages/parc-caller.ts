@@ -1,0 +1,50 @@
+import { startParcCaller } from '@parc/pipeline';
+import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
+import { parcNames } from '@parc/topology';
+import type { InjectedBackends } from '../backends';
+import { connectRedis, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
+import { manageStage } from '../lifecycle';
+import { createHttpCaller, outboundSpec } from '../outbound';
+
+export const parcCallerSpec = {
+  ...parcRedisSpec,
+  ...proxyRedisSpec,
+  ...outboundSpec,
+  callerBatchSize: field.integer({ env: 'CALLER_BATCH_SIZE', default: 8, min: 1, max: 1_000, description: 'Envelopes per batch from ready: small, so one slow call holds few others.' }),
+  callerConcurrency: field.integer({
+    env: 'CALLER_CONCURRENCY',
+    default: 64,
+    min: 1,
+    max: 10_000,
+    description: "Batches in flight; calls in flight per process are at most CALLER_BATCH_SIZE × CALLER_CONCURRENCY (the caller's parallelism).",
+  }),
+};
+
+export type ParcCallerConfig = ConfigOf<typeof parcCallerSpec>;
+
+/** parc-caller: `ready` → the HTTP call (egress policy, timeouts, body cap) → `done`. */
+export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injected: InjectedBackends = {}): void {
+  const names = parcNames(config.parcId);
+  const http = createHttpCaller(config);
+  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-caller.${config.parcId}`, app.log);
+  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-caller.${config.parcId}`, app.log);
+  manageStage(app, {
+    backends: {
+      'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
+      'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
+      http: { backend: { ping: async () => undefined, close: () => http.close() }, owned: true },
+    },
+    start: async () => [
+      await startParcCaller({
+        parc: parcRedis,
+        names,
+        ledger: proxyRedis.ledger({ retentionMs: config.ledgerRetentionMs }),
+        http,
+        batchSize: config.callerBatchSize,
+        concurrency: config.callerConcurrency,
+        logger: app.log,
+        registry: app.metrics,
+      }),
+    ],
+  });
+}

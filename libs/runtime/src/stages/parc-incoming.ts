@@ -1,0 +1,50 @@
+import { startParcIncoming } from '@parc/pipeline';
+import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
+import { parcNames } from '@parc/topology';
+import type { InjectedBackends } from '../backends';
+import { connectKafka, connectRedis, kafkaSpec, parcRedisSpec } from '../infrastructure';
+import { manageStage } from '../lifecycle';
+import { kafkaPartitionsSpec } from './shared';
+
+export const parcIncomingSpec = {
+  ...parcRedisSpec,
+  ...kafkaSpec,
+  ...kafkaPartitionsSpec,
+  incomingBatchSize: field.integer({ env: 'INCOMING_BATCH_SIZE', default: 500, min: 1, max: 10_000, description: 'Kafka messages written to ready per batch.' }),
+  readyHighWatermark: field.integer({
+    env: 'READY_HIGH_WATERMARK',
+    default: 20_000,
+    min: 1,
+    description: 'Incoming stops consuming Kafka while this many envelopes wait in ready (backpressure), and resumes at half.',
+  }),
+};
+
+export type ParcIncomingConfig = ConfigOf<typeof parcIncomingSpec>;
+
+/** parc-incoming: the Parc's Kafka requests topic → its Redis `ready` (or delayed set). */
+export function mountParcIncoming(app: ServiceApp, config: ParcIncomingConfig, injected: InjectedBackends = {}): void {
+  const names = parcNames(config.parcId);
+  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-incoming.${config.parcId}`, app.log);
+  const kafka = injected.kafka ?? connectKafka(config, `parc-incoming.${config.parcId}`, app.log);
+  manageStage(app, {
+    backends: {
+      'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
+      kafka: { backend: kafka, owned: !injected.kafka },
+    },
+    start: async () => {
+      await kafka.ensureQueue(names.requestsTopic, { partitions: config.kafkaPartitions });
+      return [
+        await startParcIncoming({
+          requests: kafka,
+          parc: parcRedis,
+          delayed: parcRedis.delayedQueue(names.delayed, names.due),
+          names,
+          batchSize: config.incomingBatchSize,
+          highWatermark: config.readyHighWatermark,
+          logger: app.log,
+          registry: app.metrics,
+        }),
+      ];
+    },
+  });
+}

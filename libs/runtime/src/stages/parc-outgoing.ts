@@ -1,0 +1,54 @@
+import { startParcOutgoing } from '@parc/pipeline';
+import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
+import { globalNames, parcNames } from '@parc/topology';
+import type { InjectedBackends } from '../backends';
+import { activeParcsSpec, connectKafka, connectRedis, kafkaSpec, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
+import { manageStage } from '../lifecycle';
+import { kafkaPartitionsSpec } from './shared';
+
+export const parcOutgoingSpec = {
+  ...parcRedisSpec,
+  ...proxyRedisSpec,
+  ...kafkaSpec,
+  ...activeParcsSpec,
+  ...kafkaPartitionsSpec,
+  outgoingBatchSize: field.integer({ env: 'OUTGOING_BATCH_SIZE', default: 200, min: 1, max: 10_000, description: 'Envelopes from done per batch.' }),
+  moverTickMs: field.duration({ env: 'MOVER_TICK_MS', default: 200, min: 10, description: 'How often due retries are moved from the delayed set back towards Kafka.' }),
+};
+
+export type ParcOutgoingConfig = ConfigOf<typeof parcOutgoingSpec>;
+
+/** parc-outgoing: `done` → final results to Kafka `responses`; retries wait, then go back to Kafka. */
+export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, injected: InjectedBackends = {}): void {
+  const names = parcNames(config.parcId);
+  const global = globalNames();
+  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-outgoing.${config.parcId}`, app.log);
+  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-outgoing.${config.parcId}`, app.log);
+  const kafka = injected.kafka ?? connectKafka(config, `parc-outgoing.${config.parcId}`, app.log);
+  manageStage(app, {
+    backends: {
+      'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
+      'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
+      kafka: { backend: kafka, owned: !injected.kafka },
+    },
+    start: async () => {
+      await kafka.ensureQueue(global.responsesTopic, { partitions: config.kafkaPartitions });
+      for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId).requestsTopic, { partitions: config.kafkaPartitions });
+      return [
+        await startParcOutgoing({
+          parc: parcRedis,
+          delayed: parcRedis.delayedQueue(names.delayed, names.due),
+          kafka,
+          ledger: proxyRedis.ledger({ retentionMs: config.ledgerRetentionMs }),
+          names,
+          responsesTopic: global.responsesTopic,
+          activeParcIds: () => config.activeParcs,
+          batchSize: config.outgoingBatchSize,
+          moverTickMs: config.moverTickMs,
+          logger: app.log,
+          registry: app.metrics,
+        }),
+      ];
+    },
+  });
+}

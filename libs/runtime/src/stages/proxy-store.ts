@@ -1,0 +1,45 @@
+import { startProxyStore } from '@parc/pipeline';
+import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
+import { globalNames, parcNames } from '@parc/topology';
+import type { InjectedBackends } from '../backends';
+import { activeParcsSpec, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
+import { manageStage } from '../lifecycle';
+import { kafkaPartitionsSpec } from './shared';
+
+export const proxyStoreSpec = {
+  ...proxyRedisSpec,
+  ...kafkaSpec,
+  ...activeParcsSpec,
+  ...kafkaPartitionsSpec,
+  proxyStoreBatchSize: field.integer({ env: 'PROXY_STORE_BATCH_SIZE', default: 500, min: 1, max: 10_000, description: 'Inbox entries moved to Kafka per batch (one Kafka request).' }),
+  proxyStoreConcurrency: field.integer({ env: 'PROXY_STORE_CONCURRENCY', default: 2, min: 1, max: 64, description: 'Batches in flight.' }),
+};
+
+export type ProxyStoreConfig = ConfigOf<typeof proxyStoreSpec>;
+
+/** proxy-store: the proxy's inbox → the Kafka requests topic of an active Parc. */
+export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injected: InjectedBackends = {}): void {
+  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'proxy-store', app.log);
+  const kafka = injected.kafka ?? connectKafka(config, 'proxy-store', app.log);
+  manageStage(app, {
+    backends: {
+      'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
+      kafka: { backend: kafka, owned: !injected.kafka },
+    },
+    start: async () => {
+      for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId).requestsTopic, { partitions: config.kafkaPartitions });
+      return [
+        await startProxyStore({
+          inbox: proxyRedis,
+          inboxQueue: globalNames().inbox,
+          requests: kafka,
+          activeParcIds: () => config.activeParcs,
+          batchSize: config.proxyStoreBatchSize,
+          concurrency: config.proxyStoreConcurrency,
+          logger: app.log,
+          registry: app.metrics,
+        }),
+      ];
+    },
+  });
+}
