@@ -5,7 +5,7 @@
  */
 export type { InjectedBackends, StoreBackend } from './backends';
 export { manageStage, type Closable, type PingTarget, type StageBackend, type StageLifecycle } from './lifecycle';
-export { proxyRedisSpec, parcRedisSpec, kafkaSpec, activeParcsSpec, connectRedis, connectKafka } from './infrastructure';
+export { commonSpec, namespaceOf, proxyRedisSpec, parcRedisSpec, kafkaSpec, activeParcsSpec, connectRedis, connectKafka } from './infrastructure';
 export { outboundSpec, createHttpCaller } from './outbound';
 export { proxyStoreSpec, mountProxyStore, type ProxyStoreConfig } from './stages/proxy-store';
 export { parcIncomingSpec, mountParcIncoming, type ParcIncomingConfig } from './stages/parc-incoming';

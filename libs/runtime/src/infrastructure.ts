@@ -1,6 +1,22 @@
+import { ParcError } from '@parc/errors';
 import { field, type ConfigOf, type Logger } from '@parc/service-kit';
 import { RedisBackend } from '@parc/redis';
 import { KafkaBackend, type KafkaLogLevel } from '@parc/kafka';
+
+/** Settings every stage shares: the namespace of every name, and the queue lease. */
+export const commonSpec = {
+  namespace: field.string({
+    env: 'PARC_NAMESPACE',
+    default: 'parc',
+    description: 'Prefix of every Redis key and Kafka topic, so that several installations can share Redis and Kafka (lower-case letters, digits, dashes).',
+  }),
+  queueLeaseMs: field.duration({
+    env: 'QUEUE_LEASE_MS',
+    default: 30_000,
+    min: 100,
+    description: "How long a Redis-stream batch stays with a consumer that stopped renewing it (a crashed process) before another takes it over.",
+  }),
+};
 
 /** The proxy's Redis: inbox, request ledger, idempotency keys, callback queue, dead letters. */
 export const proxyRedisSpec = {
@@ -46,15 +62,38 @@ export const kafkaSpec = {
     default: 'warn',
     description: "Verbosity of the Kafka client's own log lines.",
   }),
+  kafkaSessionTimeoutMs: field.duration({
+    env: 'KAFKA_SESSION_TIMEOUT_MS',
+    default: 30_000,
+    min: 1_000,
+    description: "A Kafka consumer that stops heartbeating (a crashed process) loses its partitions after this; the broker's group.min.session.timeout.ms applies.",
+  }),
 };
 
 export type ProxyRedisConfig = ConfigOf<typeof proxyRedisSpec>;
 export type ParcRedisConfig = ConfigOf<typeof parcRedisSpec>;
 export type KafkaConfig = ConfigOf<typeof kafkaSpec>;
+export type CommonConfig = ConfigOf<typeof commonSpec>;
+
+const NAMESPACE_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** The namespace, checked: it ends up in every key and topic name. */
+export function namespaceOf(config: CommonConfig): string {
+  if (!NAMESPACE_PATTERN.test(config.namespace)) {
+    throw new ParcError('CONFIG_INVALID', `PARC_NAMESPACE: "${config.namespace}" must be 1–32 lower-case letters, digits or inner dashes`);
+  }
+  return config.namespace;
+}
 
 /** A Redis backend for `service`, its connection named so that CLIENT LIST tells who is who. */
-export function connectRedis(url: string, service: string, logger: Logger): RedisBackend {
-  return new RedisBackend({ url, connectionName: service, logger: logger.child({ component: 'redis' }) });
+export function connectRedis(url: string, service: string, config: CommonConfig, logger: Logger): RedisBackend {
+  return new RedisBackend({
+    url,
+    connectionName: service,
+    leaseMs: config.queueLeaseMs,
+    keyPrefix: namespaceOf(config),
+    logger: logger.child({ component: 'redis' }),
+  });
 }
 
 export function connectKafka(config: KafkaConfig, service: string, logger: Logger): KafkaBackend {
@@ -62,6 +101,7 @@ export function connectKafka(config: KafkaConfig, service: string, logger: Logge
     brokers: config.kafkaBrokers,
     clientId: service,
     clientLogLevel: config.kafkaLogLevel as KafkaLogLevel,
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
     logger: logger.child({ component: 'kafka' }),
   });
 }

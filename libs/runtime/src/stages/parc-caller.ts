@@ -2,11 +2,12 @@ import { startParcCaller } from '@parc/pipeline';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
-import { connectRedis, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
+import { commonSpec, namespaceOf, connectRedis, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage } from '../lifecycle';
 import { createHttpCaller, outboundSpec } from '../outbound';
 
 export const parcCallerSpec = {
+  ...commonSpec,
   ...parcRedisSpec,
   ...proxyRedisSpec,
   ...outboundSpec,
@@ -24,10 +25,11 @@ export type ParcCallerConfig = ConfigOf<typeof parcCallerSpec>;
 
 /** parc-caller: `ready` → the HTTP call (egress policy, timeouts, body cap) → `done`. */
 export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injected: InjectedBackends = {}): void {
-  const names = parcNames(config.parcId);
+  const ns = namespaceOf(config);
+  const names = parcNames(config.parcId, ns);
   const http = createHttpCaller(config);
-  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-caller.${config.parcId}`, app.log);
-  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-caller.${config.parcId}`, app.log);
+  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-caller.${config.parcId}`, config, app.log);
+  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-caller.${config.parcId}`, config, app.log);
   manageStage(app, {
     backends: {
       'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },

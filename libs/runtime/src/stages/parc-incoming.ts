@@ -2,11 +2,12 @@ import { startParcIncoming } from '@parc/pipeline';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
-import { connectKafka, connectRedis, kafkaSpec, parcRedisSpec } from '../infrastructure';
+import { commonSpec, namespaceOf, connectKafka, connectRedis, kafkaSpec, parcRedisSpec } from '../infrastructure';
 import { manageStage } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
 
 export const parcIncomingSpec = {
+  ...commonSpec,
   ...parcRedisSpec,
   ...kafkaSpec,
   ...kafkaPartitionsSpec,
@@ -23,8 +24,9 @@ export type ParcIncomingConfig = ConfigOf<typeof parcIncomingSpec>;
 
 /** parc-incoming: the Parc's Kafka requests topic → its Redis `ready` (or delayed set). */
 export function mountParcIncoming(app: ServiceApp, config: ParcIncomingConfig, injected: InjectedBackends = {}): void {
-  const names = parcNames(config.parcId);
-  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-incoming.${config.parcId}`, app.log);
+  const ns = namespaceOf(config);
+  const names = parcNames(config.parcId, ns);
+  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-incoming.${config.parcId}`, config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, `parc-incoming.${config.parcId}`, app.log);
   manageStage(app, {
     backends: {

@@ -2,11 +2,12 @@ import { startParcOutgoing } from '@parc/pipeline';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
-import { activeParcsSpec, connectKafka, connectRedis, kafkaSpec, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
+import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
 
 export const parcOutgoingSpec = {
+  ...commonSpec,
   ...parcRedisSpec,
   ...proxyRedisSpec,
   ...kafkaSpec,
@@ -20,10 +21,11 @@ export type ParcOutgoingConfig = ConfigOf<typeof parcOutgoingSpec>;
 
 /** parc-outgoing: `done` → final results to Kafka `responses`; retries wait, then go back to Kafka. */
 export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, injected: InjectedBackends = {}): void {
-  const names = parcNames(config.parcId);
-  const global = globalNames();
-  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-outgoing.${config.parcId}`, app.log);
-  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-outgoing.${config.parcId}`, app.log);
+  const ns = namespaceOf(config);
+  const names = parcNames(config.parcId, ns);
+  const global = globalNames(ns);
+  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-outgoing.${config.parcId}`, config, app.log);
+  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-outgoing.${config.parcId}`, config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, `parc-outgoing.${config.parcId}`, app.log);
   manageStage(app, {
     backends: {
@@ -33,7 +35,7 @@ export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, i
     },
     start: async () => {
       await kafka.ensureQueue(global.responsesTopic, { partitions: config.kafkaPartitions });
-      for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId).requestsTopic, { partitions: config.kafkaPartitions });
+      for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
       return [
         await startParcOutgoing({
           parc: parcRedis,
@@ -43,6 +45,7 @@ export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, i
           names,
           responsesTopic: global.responsesTopic,
           activeParcIds: () => config.activeParcs,
+          requestsTopicOf: (parcId) => parcNames(parcId, ns).requestsTopic,
           batchSize: config.outgoingBatchSize,
           moverTickMs: config.moverTickMs,
           logger: app.log,

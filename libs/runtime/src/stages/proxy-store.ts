@@ -2,11 +2,12 @@ import { startProxyStore } from '@parc/pipeline';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
-import { activeParcsSpec, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
+import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
 
 export const proxyStoreSpec = {
+  ...commonSpec,
   ...proxyRedisSpec,
   ...kafkaSpec,
   ...activeParcsSpec,
@@ -19,7 +20,8 @@ export type ProxyStoreConfig = ConfigOf<typeof proxyStoreSpec>;
 
 /** proxy-store: the proxy's inbox → the Kafka requests topic of an active Parc. */
 export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injected: InjectedBackends = {}): void {
-  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'proxy-store', app.log);
+  const ns = namespaceOf(config);
+  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'proxy-store', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'proxy-store', app.log);
   manageStage(app, {
     backends: {
@@ -27,13 +29,14 @@ export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injec
       kafka: { backend: kafka, owned: !injected.kafka },
     },
     start: async () => {
-      for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId).requestsTopic, { partitions: config.kafkaPartitions });
+      for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
       return [
         await startProxyStore({
           inbox: proxyRedis,
-          inboxQueue: globalNames().inbox,
+          inboxQueue: globalNames(ns).inbox,
           requests: kafka,
           activeParcIds: () => config.activeParcs,
+          requestsTopicOf: (parcId) => parcNames(parcId, ns).requestsTopic,
           batchSize: config.proxyStoreBatchSize,
           concurrency: config.proxyStoreConcurrency,
           logger: app.log,

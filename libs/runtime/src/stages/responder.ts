@@ -4,12 +4,13 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { globalNames } from '@parc/topology';
 import { parseWebhookSecrets, type WebhookSecret } from '@parc/webhooks';
 import type { InjectedBackends } from '../backends';
-import { connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
+import { commonSpec, namespaceOf, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage } from '../lifecycle';
 import { createHttpCaller, outboundSpec } from '../outbound';
 import { kafkaPartitionsSpec } from './shared';
 
 export const responderSpec = {
+  ...commonSpec,
   ...proxyRedisSpec,
   ...kafkaSpec,
   ...kafkaPartitionsSpec,
@@ -44,10 +45,11 @@ export function webhookSecretsFrom(text: string): readonly WebhookSecret[] {
 
 /** responder: Kafka `responses` → stored result + one signed callback per request (retried, dead-lettered). */
 export function mountResponder(app: ServiceApp, config: ResponderConfig, injected: InjectedBackends = {}): void {
-  const global = globalNames();
+  const ns = namespaceOf(config);
+  const global = globalNames(ns);
   const secrets = webhookSecretsFrom(config.webhookSecrets.reveal());
   const http = createHttpCaller(config);
-  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'responder', app.log);
+  const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'responder', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'responder', app.log);
   manageStage(app, {
     backends: {
