@@ -1,11 +1,18 @@
 import { buildServiceApp, resolveServiceDeps, type ServiceApp, type ServiceDeps } from '@parc/service-kit';
+import { mountProxy, type InjectedBackends } from '@parc/runtime';
 import { SERVICE, type AppConfig } from './config';
 
+export interface AppDeps extends ServiceDeps {
+  /** Backends to use instead of connecting (tests, the embedded mode). */
+  readonly backends?: InjectedBackends;
+}
+
 /**
- * Composes the proxy on the service kit (health, readiness, metrics, errors).
- * The intake routes (a JSON batch and an NDJSON stream → 202, envelopes appended to the
- * proxy Redis inbox) come with issue #3.
+ * proxy: The public API: validates, assigns ids, answers 202 and appends envelopes to the inbox (and serves status, cancellation, dead letters, OpenAPI).
+ * Health, readiness (one check per backend), metrics and graceful shutdown come from the kit.
  */
-export function buildApp(config: AppConfig, deps: ServiceDeps = {}): ServiceApp {
-  return buildServiceApp(resolveServiceDeps(SERVICE, config, deps));
+export function buildApp(config: AppConfig, deps: AppDeps = {}): ServiceApp {
+  const app = buildServiceApp(resolveServiceDeps(SERVICE, config, deps));
+  mountProxy(app, config, deps.backends);
+  return app;
 }

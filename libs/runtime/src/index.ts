@@ -12,3 +12,4 @@ export { parcIncomingSpec, mountParcIncoming, type ParcIncomingConfig } from './
 export { parcCallerSpec, mountParcCaller, type ParcCallerConfig } from './stages/parc-caller';
 export { parcOutgoingSpec, mountParcOutgoing, type ParcOutgoingConfig } from './stages/parc-outgoing';
 export { responderSpec, mountResponder, type ResponderConfig } from './stages/responder';
+export { proxySpec, mountProxy, type ProxyConfig, type ProxyMountOptions } from './stages/proxy';

@@ -1,0 +1,87 @@
+import { ParcError } from '@parc/errors';
+import { buildTestApi, postBatch, postNdjson, type TestApi } from './api.fixture';
+
+const BATCH = { requests: [{ url: 'https://api.example.com/a' }, { url: 'https://api.example.com/b' }] };
+
+describe('backpressure', () => {
+  let api: TestApi;
+  let clock = 1_000_000;
+  let backlog = 0;
+  let readings = 0;
+  const build = (overrides = {}) =>
+    buildTestApi({
+      now: () => clock,
+      inboxBacklog: async () => (readings++, backlog),
+      backlogWatermark: 100,
+      backlogRefreshMs: 250,
+      retryAfterSeconds: 7,
+      ...overrides,
+    });
+  beforeEach(() => {
+    backlog = 0;
+    readings = 0;
+  });
+  afterEach(() => api.close());
+
+  it('answers 503 with Retry-After above the watermark, for both formats, enqueueing nothing', async () => {
+    api = await build();
+    backlog = 150;
+    clock += 1000;
+    for (const response of [await postBatch(api, BATCH), await postNdjson(api, '{"url":"https://api.example.com/a"}\n')]) {
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('7');
+      expect(response.json()).toEqual({
+        error: { code: 'BACKLOG_FULL', message: 'the inbox holds 150 requests, at or above the watermark of 100; retry later' },
+      });
+    }
+    expect(api.acceptCalls).toEqual([]);
+    expect(await api.app.metrics.metrics()).toMatch(/parc_api_requests_rejected_total\{reason="backlog_full",format="json"/);
+  });
+
+  it('reads the backlog at most once per refresh interval, counting its own intake in between', async () => {
+    api = await build({ backlogWatermark: 5 });
+    expect((await postBatch(api, BATCH)).statusCode).toBe(202);
+    expect((await postBatch(api, BATCH)).statusCode).toBe(202);
+    expect(readings).toBe(1);
+    // 4 accepted since the reading (which said 0): one more batch reaches the watermark of 5.
+    expect((await postBatch(api, BATCH)).statusCode).toBe(202);
+    expect((await postBatch(api, BATCH)).statusCode).toBe(503);
+    clock += 250;
+    backlog = 0; // proxy-store drained the inbox
+    expect((await postBatch(api, BATCH)).statusCode).toBe(202);
+    expect(readings).toBe(2);
+  });
+
+  it('keeps accepting on the last reading when the backlog cannot be read', async () => {
+    api = await build({
+      inboxBacklog: async () => {
+        throw new Error('redis down');
+      },
+    });
+    expect((await postBatch(api, BATCH)).statusCode).toBe(202);
+  });
+
+  it('answers 503 with Retry-After when the store is unavailable', async () => {
+    api = await build();
+    api.beforeAccept = async () => {
+      throw new ParcError('QUEUE_UNAVAILABLE', 'Redis at redis://proxy:6379 refused the connection');
+    };
+    const response = await postBatch(api, BATCH, { 'idempotency-key': 'k1' });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('7');
+    expect(response.json().error.code).toBe('QUEUE_UNAVAILABLE');
+    // The key was released: the retry is accepted once the store is back.
+    api.beforeAccept = async () => undefined;
+    expect((await postBatch(api, BATCH, { 'idempotency-key': 'k1' })).statusCode).toBe(202);
+  });
+
+  it('answers 500 INTERNAL_ERROR in the house body for unexpected failures', async () => {
+    api = await build();
+    api.beforeAccept = async () => {
+      throw new TypeError('boom');
+    };
+    const response = await postBatch(api, BATCH);
+    expect(response.statusCode).toBe(500);
+    expect(response.json().error).toEqual({ code: 'INTERNAL_ERROR', message: expect.stringMatching(/^unexpected error while serving request /) });
+  });
+});

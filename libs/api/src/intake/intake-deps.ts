@@ -1,0 +1,62 @@
+import { newUlid } from '@parc/envelope';
+import type { AcceptedRequest } from '@parc/store';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BacklogGuard } from '../backlog';
+import type { IdempotencyGate } from '../idempotency';
+import type { ApiMetrics, IntakeFormat } from '../metrics';
+import type { ResolvedApiOptions } from '../options';
+import { apiKeyName } from '../request-context';
+import type { Validation } from '../validation';
+import type { SpecConverter, SubmissionIds } from './converter';
+
+/** What the intake handlers share, built once per API instance. */
+export interface IntakeDeps {
+  readonly options: ResolvedApiOptions;
+  readonly converter: SpecConverter;
+  readonly validation: Validation;
+  readonly gate: IdempotencyGate;
+  readonly guard: BacklogGuard;
+  readonly metrics: ApiMetrics;
+}
+
+/** W3C trace-context `traceparent`: version 00–fe, trace id, parent id, flags. */
+const TRACEPARENT = /^(?!ff)[\da-f]{2}-(?!0{32})([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+/** A new batch id, and the client's trace id when it sent a valid `traceparent`. */
+export function submissionIds(request: FastifyRequest, nowMs: number): SubmissionIds {
+  const header = request.headers['traceparent'];
+  const traceId = typeof header === 'string' ? TRACEPARENT.exec(header.trim())?.[1] : undefined;
+  return traceId === undefined ? { batchId: newUlid(nowMs) } : { batchId: newUlid(nowMs), traceId };
+}
+
+/**
+ * The one write of accepted requests: inbox append and ledger record in one atomic step.
+ * The backlog guard counts them until its next reading.
+ */
+export async function acceptRequests(deps: IntakeDeps, requests: AcceptedRequest[]): Promise<void> {
+  await deps.options.ledger.accept(deps.options.queues.inbox, requests);
+  deps.guard.noteAccepted(requests.length);
+}
+
+/** The scoped Idempotency-Key of a submission, if it has one. */
+export function idempotencyKeyOf(deps: IntakeDeps, request: FastifyRequest): string | undefined {
+  const header = request.headers['idempotency-key'];
+  return typeof header === 'string' ? deps.gate.scope(apiKeyName(request), header) : undefined;
+}
+
+/** Records an accepted submission (metrics, one log line without bodies) and sends the 202. */
+export function sendAccepted(
+  deps: IntakeDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  summary: { readonly format: IntakeFormat; readonly batchId: string; readonly accepted: number; readonly rejected?: number },
+  response: string,
+): FastifyReply {
+  const apiKey = apiKeyName(request);
+  const { format, batchId, accepted, rejected } = summary;
+  deps.metrics.accepted.inc({ api_key: apiKey, format }, accepted);
+  deps.metrics.batches.inc({ format });
+  deps.metrics.intakeSeconds.observe({ format }, reply.elapsedTime / 1000);
+  request.log.info({ batchId, apiKey, format, accepted, ...(rejected === undefined ? {} : { rejected }) }, 'batch accepted');
+  return reply.code(202).type('application/json; charset=utf-8').send(response);
+}
