@@ -1,2 +1,2 @@
-export { KafkaBackend, type KafkaBackendOptions } from './kafka-backend';
+export { KafkaBackend, chunkByBytes, type KafkaBackendOptions } from './kafka-backend';
 export { KAFKA_LOG_LEVELS, type KafkaLogLevel } from './kafka-logging';

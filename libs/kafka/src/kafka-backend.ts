@@ -19,6 +19,29 @@ export interface KafkaBackendOptions {
   readonly requestTimeoutMs?: number;
   /** Longest wait for a consumer to join its group (default: twice the session timeout). */
   readonly joinTimeoutMs?: number;
+  /** Payload bytes per produce request; a publish is split into requests of at most this (default 512 KiB). */
+  readonly maxRequestBytes?: number;
+  /** `max.message.bytes` of topics this backend creates: the largest record batch (default 16 MiB). */
+  readonly maxMessageBytes?: number;
+}
+
+/** Splits messages into runs whose payload bytes stay within `budget` (a larger message goes alone). */
+export function chunkByBytes<T extends { readonly payload: string }>(messages: readonly T[], budget: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.payload);
+    if (current.length > 0 && bytes + size > budget) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /**
@@ -33,8 +56,12 @@ export class KafkaBackend implements QueueBackend {
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
   private closed: Promise<void> | undefined;
+  private readonly maxRequestBytes: number;
+  private readonly maxMessageBytes: number;
 
   constructor(private readonly options: KafkaBackendOptions) {
+    this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
+    this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -47,8 +74,14 @@ export class KafkaBackend implements QueueBackend {
 
   async ensureQueue(topic: string, options: EnsureQueueOptions = {}): Promise<void> {
     const admin = await this.connectedAdmin();
+    // Asking first keeps the broker from logging "topic already exists" on every start.
+    const existing = await this.unavailableOnError('list topics', () => admin.listTopics());
+    if (existing.includes(topic)) return;
     await this.unavailableOnError(`create topic ${topic}`, () =>
-      admin.createTopics({ topics: [{ topic, numPartitions: options.partitions ?? 1 }], waitForLeaders: true }),
+      admin.createTopics({
+        topics: [{ topic, numPartitions: options.partitions ?? 1, configEntries: [{ name: 'max.message.bytes', value: String(this.maxMessageBytes) }] }],
+        waitForLeaders: true,
+      }),
     );
   }
 
@@ -56,13 +89,17 @@ export class KafkaBackend implements QueueBackend {
     this.assertOpen();
     if (messages.length === 0) return;
     const producer = await this.connectedProducer();
-    await this.unavailableOnError(`publish to ${topic}`, () =>
-      producer.send({
-        topic,
-        acks: -1,
-        messages: messages.map((message) => ({ key: message.key ?? null, value: message.payload })),
-      }),
-    );
+    // A record batch over the broker's limit is refused whole, and would be refused again on
+    // every redelivery: send in requests of at most maxRequestBytes (one message may exceed it).
+    for (const chunk of chunkByBytes(messages, this.maxRequestBytes)) {
+      await this.unavailableOnError(`publish to ${topic}`, () =>
+        producer.send({
+          topic,
+          acks: -1,
+          messages: chunk.map((message) => ({ key: message.key ?? null, value: message.payload })),
+        }),
+      );
+    }
   }
 
   async consume(options: ConsumeOptions): Promise<QueueConsumer> {
