@@ -13,3 +13,4 @@ export { parcCallerSpec, mountParcCaller, type ParcCallerConfig } from './stages
 export { parcOutgoingSpec, mountParcOutgoing, type ParcOutgoingConfig } from './stages/parc-outgoing';
 export { responderSpec, mountResponder, type ResponderConfig } from './stages/responder';
 export { proxySpec, mountProxy, type ProxyConfig, type ProxyMountOptions } from './stages/proxy';
+export { embeddedSpec, buildEmbeddedApp, type EmbeddedApp, type EmbeddedConfig } from './embedded';

@@ -19,8 +19,10 @@ export interface ServiceProcess {
 }
 
 export interface ServiceProcessOptions {
-  /** The directory name under apps/, e.g. `parc-caller`. */
+  /** The directory name under apps/, e.g. `parc-caller` (its `src/main.ts` runs), or a name for `entry`. */
   readonly app: string;
+  /** Another entry point to run instead, relative to the repository root (e.g. `tools/embedded/main.ts`). */
+  readonly entry?: string;
   /** Environment on top of this process's (PORT and HOST are set here). */
   readonly env: NodeJS.ProcessEnv;
   /** Where `<app>-<n>.log` files go. */
@@ -47,7 +49,8 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
 
   const launch = async (): Promise<void> => {
     logFile = join(options.logDir, `${options.app}-${++runs}.log`);
-    current = await startProcess(process.execPath, ['--import', 'tsx', join('apps', options.app, 'src', 'main.ts')], {
+    const entry = options.entry ?? join('apps', options.app, 'src', 'main.ts');
+    current = await startProcess(process.execPath, ['--import', 'tsx', entry], {
       logFile,
       cwd: root,
       env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port) },
