@@ -1,4 +1,6 @@
-import { closeAll, type ServiceApp } from '@parc/service-kit';
+import { Gauge } from 'prom-client';
+import type { QueueBacklog } from '@parc/queue';
+import { closeAll, registerOnce, type ServiceApp } from '@parc/service-kit';
 
 /** Something started that must be stopped: a stage worker or a backend connection. */
 export interface Closable {
@@ -21,6 +23,54 @@ export interface StageLifecycle {
   readonly backends: Readonly<Record<string, StageBackend>>;
   /** Starts the stage's workers once the app is ready. */
   readonly start: () => Promise<readonly Closable[]>;
+  /** The queues this stage consumes, reported as `parc_queue_backlog` when /metrics is scraped. */
+  readonly backlogs?: readonly WatchedQueue[];
+}
+
+/** A queue (and consumer group) whose backlog a stage reports. */
+export interface WatchedQueue {
+  readonly queue: string;
+  readonly group: string;
+  readonly backlog: () => Promise<QueueBacklog>;
+}
+
+/** A queue to report: `group`'s backlog on `queue` in `backend`. */
+export function watch(backend: { backlog(queue: string, group: string): Promise<QueueBacklog> }, queue: string, group: string): WatchedQueue {
+  return { queue, group, backlog: () => backend.backlog(queue, group) };
+}
+
+/** The watched queues per registry: stages mounted in one process (embedded) share one gauge. */
+const watchedByRegistry = new WeakMap<object, Set<WatchedQueue>>();
+
+/** Backlog gauges read at scrape time: no polling, and the numbers are as fresh as the scrape. */
+function registerBacklogGauge(app: ServiceApp, queues: readonly WatchedQueue[]): void {
+  if (queues.length === 0) return;
+  let watched = watchedByRegistry.get(app.metrics);
+  if (!watched) {
+    const all = new Set<WatchedQueue>();
+    watched = all;
+    watchedByRegistry.set(app.metrics, all);
+    registerOnce(app.metrics, 'parc_queue_backlog', (registry) =>
+      new Gauge({
+        name: 'parc_queue_backlog',
+        help: 'Messages of a consumed queue: waiting (not yet delivered to the group) and in_flight (delivered, not acknowledged; 0 for Kafka).',
+        labelNames: ['queue', 'group', 'state'],
+        registers: [registry],
+        async collect() {
+          await Promise.all(
+            [...all].map(async ({ queue, group, backlog }) => {
+              // A backend that cannot be read leaves the last value: readiness reports the outage.
+              const current = await backlog().catch(() => undefined);
+              if (!current) return;
+              this.set({ queue, group, state: 'waiting' }, current.waiting);
+              this.set({ queue, group, state: 'in_flight' }, current.inFlight);
+            }),
+          );
+        },
+      }),
+    );
+  }
+  for (const queue of queues) watched.add(queue);
 }
 
 /**
@@ -30,6 +80,7 @@ export interface StageLifecycle {
  */
 export function manageStage(app: ServiceApp, stage: StageLifecycle): void {
   let workers: readonly Closable[] = [];
+  registerBacklogGauge(app, stage.backlogs ?? []);
   for (const [name, { backend }] of Object.entries(stage.backends)) {
     app.readiness.add({ name, check: () => backend.ping() });
   }

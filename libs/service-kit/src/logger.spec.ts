@@ -44,6 +44,12 @@ describe('createLogger', () => {
     expect(lines.join('\n')).toContain('[redacted]');
   });
 
+  it('redacts configured header names in any spelling', () => {
+    const { logger, records } = capture({ service: 'caller', redactHeaders: ['X-Tenant-Token'] });
+    logger.info({ request: { headers: { 'X-TENANT-TOKEN': 'secret', accept: 'json' } } }, 'calling');
+    expect(records()[0]).toMatchObject({ request: { headers: { 'x-tenant-token': '[redacted]', accept: 'json' } } });
+  });
+
   it('redacts extra configured paths and keeps other headers', () => {
     const { logger, records } = capture({ service: 'caller', redact: ['envelope.request.body'] });
     logger.info({ envelope: { request: { body: 's3cret' } }, request: { headers: { Accept: 'json' } } }, 'call');

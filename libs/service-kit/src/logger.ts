@@ -25,17 +25,22 @@ export interface LoggerOptions {
   readonly level?: LogLevel;
   /** Extra pino redact paths (lower-case), e.g. `['envelope.request.body']`. */
   readonly redact?: readonly string[];
+  /** More header names to redact wherever headers are logged (e.g. a tenant's own auth header). */
+  readonly redactHeaders?: readonly string[];
   /** Where lines go; stdout when omitted (tests pass a stream). */
   readonly destination?: DestinationStream;
 }
 
-const headerPaths = (prefix: string): string[] => REDACTED_HEADERS.map((name) => `${prefix}headers["${name}"]`);
+const headerPaths = (names: readonly string[], prefix: string): string[] => names.map((name) => `${prefix}headers["${name.toLowerCase()}"]`);
+
+/** Redact paths for header names: top level and under each HTTP key. */
+const redactedHeaderPaths = (names: readonly string[]): string[] => [
+  ...headerPaths(names, ''),
+  ...HTTP_KEYS.flatMap((key) => headerPaths(names, `${key}.`)),
+];
 
 /** Default redact paths: the secret headers, top level and under each HTTP key. */
-export const DEFAULT_REDACT_PATHS: readonly string[] = [
-  ...headerPaths(''),
-  ...HTTP_KEYS.flatMap((key) => headerPaths(`${key}.`)),
-];
+export const DEFAULT_REDACT_PATHS: readonly string[] = redactedHeaderPaths(REDACTED_HEADERS);
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
@@ -70,7 +75,10 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     serializers,
-    redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redact ?? [])], censor: '[redacted]' },
+    redact: {
+      paths: [...DEFAULT_REDACT_PATHS, ...redactedHeaderPaths(options.redactHeaders ?? []), ...(options.redact ?? [])],
+      censor: '[redacted]',
+    },
   };
   // Without a destination pino writes to stdout asynchronously and flushes on process exit.
   return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);

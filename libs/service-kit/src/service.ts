@@ -29,6 +29,11 @@ export function serviceConfigSpec(defaults: ServiceDefaults) {
       default: 'info',
       description: 'Least severe level written to stdout as JSON lines.',
     }),
+    logRedactHeaders: field.list({
+      env: 'LOG_REDACT_HEADERS',
+      optional: true,
+      description: 'Header names to redact from logs besides Authorization, Cookie, Set-Cookie, X-Api-Key and Proxy-Authorization.',
+    }),
     shutdownTimeoutMs: field.duration({
       env: 'SHUTDOWN_TIMEOUT_MS',
       default: 10_000,
@@ -57,12 +62,12 @@ export interface ServiceDeps {
 /** Fills in what was not injected: a logger at the configured level and a fresh registry. */
 export function resolveServiceDeps(
   service: string,
-  config: Pick<ServiceConfig, 'logLevel'>,
+  config: Pick<ServiceConfig, 'logLevel'> & Partial<Pick<ServiceConfig, 'logRedactHeaders'>>,
   deps: ServiceDeps = {},
 ): { service: string; logger: Logger; registry: Registry } {
   return {
     service,
-    logger: deps.logger ?? createLogger({ service, level: config.logLevel }),
+    logger: deps.logger ?? createLogger({ service, level: config.logLevel, redactHeaders: config.logRedactHeaders ?? [] }),
     registry: deps.registry ?? createMetrics({ service }),
   };
 }

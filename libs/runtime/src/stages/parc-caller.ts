@@ -3,7 +3,7 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectRedis, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
-import { manageStage } from '../lifecycle';
+import { manageStage, watch } from '../lifecycle';
 import { createHttpCaller, outboundSpec } from '../outbound';
 
 export const parcCallerSpec = {
@@ -36,6 +36,7 @@ export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injec
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
       http: { backend: { ping: async () => undefined, close: () => http.close() }, owned: true },
     },
+    backlogs: [watch(parcRedis, names.ready, 'parc-caller')],
     start: async () => [
       await startParcCaller({
         parc: parcRedis,

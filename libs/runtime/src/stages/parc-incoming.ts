@@ -3,7 +3,7 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectKafka, connectRedis, kafkaSpec, parcRedisSpec } from '../infrastructure';
-import { manageStage } from '../lifecycle';
+import { manageStage, watch } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
 
 export const parcIncomingSpec = {
@@ -33,6 +33,7 @@ export function mountParcIncoming(app: ServiceApp, config: ParcIncomingConfig, i
       'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
       kafka: { backend: kafka, owned: !injected.kafka },
     },
+    backlogs: [watch(kafka, names.requestsTopic, `parc-incoming.${config.parcId}`)],
     start: async () => {
       await kafka.ensureQueue(names.requestsTopic, { partitions: config.kafkaPartitions });
       return [

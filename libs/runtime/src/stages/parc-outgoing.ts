@@ -3,7 +3,7 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
-import { manageStage } from '../lifecycle';
+import { manageStage, watch } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
 
 export const parcOutgoingSpec = {
@@ -33,6 +33,7 @@ export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, i
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
       kafka: { backend: kafka, owned: !injected.kafka },
     },
+    backlogs: [watch(parcRedis, names.done, 'parc-outgoing'), watch(parcRedis, names.due, 'parc-mover')],
     start: async () => {
       await kafka.ensureQueue(global.responsesTopic, { partitions: config.kafkaPartitions });
       for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });

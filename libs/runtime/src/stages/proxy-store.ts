@@ -3,7 +3,7 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
-import { manageStage } from '../lifecycle';
+import { manageStage, watch } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
 
 export const proxyStoreSpec = {
@@ -28,6 +28,7 @@ export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injec
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
       kafka: { backend: kafka, owned: !injected.kafka },
     },
+    backlogs: [watch(proxyRedis, globalNames(ns).inbox, 'proxy-store')],
     start: async () => {
       for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
       return [

@@ -5,7 +5,7 @@ import { globalNames } from '@parc/topology';
 import { parseWebhookSecrets, type WebhookSecret } from '@parc/webhooks';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
-import { manageStage } from '../lifecycle';
+import { manageStage, watch } from '../lifecycle';
 import { createHttpCaller, outboundSpec } from '../outbound';
 import { kafkaPartitionsSpec } from './shared';
 
@@ -57,6 +57,7 @@ export function mountResponder(app: ServiceApp, config: ResponderConfig, injecte
       kafka: { backend: kafka, owned: !injected.kafka },
       http: { backend: { ping: async () => undefined, close: () => http.close() }, owned: true },
     },
+    backlogs: [watch(kafka, global.responsesTopic, 'responder'), watch(proxyRedis, global.callbacks, 'callback-sender')],
     start: async () => {
       await kafka.ensureQueue(global.responsesTopic, { partitions: config.kafkaPartitions });
       return [
