@@ -61,7 +61,7 @@ describe('the pipeline end to end with crashes: SIGKILL, restart, nothing lost',
     console.info(
       `[e2e faults] ${kills.join('; ')}.\n[e2e faults] all ${REQUESTS} callbacks in ${doneMs} ms; lost ${verdict.missing}; ` +
         `extra target calls ${extraCalls} (of ${target.calls.length}); extra callback deliveries ${verdict.extraDeliveries} ` +
-        `(${receiver.deliveries.length} deliveries in all); problems ${verdict.problems.length}`,
+        `(${receiver.deliveries.length} deliveries in all); problems ${verdict.problems.length}; retries at most ${verdict.maxRetryLatenessMs} ms after their backoff allowed`,
     );
     expect(verdict.missing).toBe(0);
     expect(verdict.problems.slice(0, 20)).toEqual([]);

@@ -95,7 +95,7 @@ describe(`the pipeline end to end: six processes on Redis ${process.env['PARC_TE
     const calls = target.calls.length;
     console.info(
       `[e2e] ${REQUESTS} requests: accepted in ${acceptedMs} ms, all callbacks in ${doneMs} ms (${Math.round((REQUESTS * 1000) / doneMs)} req/s); ` +
-        `target calls ${calls} (expected ${expectedCalls(requests)}), callback deliveries ${receiver.deliveries.length}, problems ${verdict.problems.length}`,
+        `target calls ${calls} (expected ${expectedCalls(requests)}), callback deliveries ${receiver.deliveries.length}, problems ${verdict.problems.length}; retries at most ${verdict.maxRetryLatenessMs} ms after their backoff allowed`,
     );
     expect(verdict.problems.slice(0, 20)).toEqual([]);
     expect(verdict.missing).toBe(0);

@@ -36,7 +36,7 @@ export async function startStack(options: { egressAllowList: string; env?: NodeJ
     KAFKA_BROKERS: required('KAFKA_BROKERS'),
     KAFKA_PARTITIONS: '2',
     KAFKA_SESSION_TIMEOUT_MS: '6000',
-    QUEUE_LEASE_MS: '3000',
+    QUEUE_LEASE_MS: '8000',
     MOVER_TICK_MS: '50',
     API_KEYS: `e2e:${API_KEY}`,
     WEBHOOK_SECRETS: WEBHOOK_SECRET,

@@ -52,6 +52,7 @@ export function startPollingConsumer(
   const resolved = resolveConsumeOptions(options);
   const closing = new AbortController();
   const running = new Map<Promise<void>, readonly Delivery[]>();
+  const inFlightIds = new Set<string>();
   let paused = false;
   let killed = false;
   let held: readonly Delivery[] | undefined;
@@ -85,6 +86,7 @@ export function startPollingConsumer(
   };
 
   const dispatch = (batch: readonly Delivery[]): void => {
+    for (const delivery of batch) inFlightIds.add(delivery.id);
     const work = (async () => {
       try {
         await resolved.handler(batch, context);
@@ -93,6 +95,7 @@ export function startPollingConsumer(
         if (!killed) report(error, batch);
       }
     })().finally(() => {
+      for (const delivery of batch) inFlightIds.delete(delivery.id);
       running.delete(work);
       wakeUp();
     });
@@ -105,7 +108,10 @@ export function startPollingConsumer(
       await waitUntilRunnable();
       if (closing.signal.aborted) break;
       try {
-        const batch = await source.fetch(resolved.batchSize, closing.signal);
+        // A lease can expire while its handler still runs (a stalled event loop missed the
+        // renewal); the reclaim then hands this consumer its own running messages again. They are
+        // being handled: skip them rather than run them twice.
+        const batch = (await source.fetch(resolved.batchSize, closing.signal)).filter((delivery) => !inFlightIds.has(delivery.id));
         failures = 0;
         if (batch.length === 0 || killed) continue;
         // A fetch that was under way when pause() came is held, lease renewed, until resume():
