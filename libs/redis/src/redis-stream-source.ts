@@ -31,8 +31,11 @@ export class RedisStreamSource implements PollingSource {
 
   async fetch(max: number, signal: AbortSignal): Promise<Delivery[]> {
     if (Date.now() >= this.nextReclaimAt) {
-      this.nextReclaimAt = Date.now() + this.settings.reclaimIntervalMs;
       const reclaimed = await this.reclaim(max);
+      // Keep reclaiming batch after batch until the pending list has been scanned through (the
+      // cursor wraps to 0-0): a dead consumer may have held hundreds of messages, and taking one
+      // batch per interval would make them wait minutes.
+      if (this.reclaimCursor === '0-0') this.nextReclaimAt = Date.now() + this.settings.reclaimIntervalMs;
       if (reclaimed.length > 0) return reclaimed;
     }
     return this.readNew(max, signal);

@@ -126,12 +126,13 @@ export function describeQueueConformance(target: QueueConformanceTarget): void {
     });
 
     it('gives the messages of a consumer that died without acknowledging to another consumer', async () => {
-      await backend.publish(queue, messages(6, 'orphan'));
-      const doomed = await target.startDoomedConsumer(backend, { queue, group, hold: 6 });
-      expect([...doomed.received].sort()).toEqual(messages(6, 'orphan').map((m) => m.payload).sort());
+      // More than one of the survivor's batches: a dead consumer's whole holding must come back.
+      await backend.publish(queue, messages(30, 'orphan'));
+      const doomed = await target.startDoomedConsumer(backend, { queue, group, hold: 30 });
+      expect([...doomed.received].sort()).toEqual(messages(30, 'orphan').map((m) => m.payload).sort());
       await doomed.kill();
-      const survivor = await collect();
-      await waitFor('the dead consumer\'s messages', () => survivor.deliveries.length >= 6, target.redeliveryWithinMs + 10_000);
+      const survivor = await collect({ batchSize: 5, concurrency: 2 });
+      await waitFor('the dead consumer\'s messages', () => survivor.deliveries.length >= 30, target.redeliveryWithinMs + 10_000);
       await survivor.consumer.close();
       expect([...survivor.payloads()].sort()).toEqual([...doomed.received].sort());
       if (target.countsDeliveries) expect(survivor.deliveries.every((d) => d.deliveryCount >= 2)).toBe(true);
