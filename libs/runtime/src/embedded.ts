@@ -1,4 +1,4 @@
-import { MemoryBackend } from '@parc/memory';
+import { memoryBackends } from './contract';
 import { Secret, buildServiceApp, field, resolveServiceDeps, serviceConfigSpec, type ConfigOf, type ServiceApp, type ServiceDeps } from '@parc/service-kit';
 import { generateWebhookSecret } from '@parc/webhooks';
 import { registerDemoRoutes } from './demo';
@@ -45,8 +45,7 @@ export interface EmbeddedApp {
  * Nothing survives a restart.
  */
 export function buildEmbeddedApp(config: EmbeddedConfig, deps: ServiceDeps = {}): EmbeddedApp {
-  const memory = new MemoryBackend();
-  const backends = { proxyRedis: memory, parcRedis: memory, kafka: memory };
+  const { backends, close } = memoryBackends();
   const generatedSecret = config.webhookSecrets ? undefined : generateWebhookSecret().reveal();
   const secretText = config.webhookSecrets?.reveal() ?? (generatedSecret as string);
   const self = `${config.host === 'localhost' ? '127.0.0.1' : config.host}:${config.port}`;
@@ -66,6 +65,6 @@ export function buildEmbeddedApp(config: EmbeddedConfig, deps: ServiceDeps = {})
   mountResponder(app, stageConfig, backends);
   registerDemoRoutes(app, webhookSecretsFrom(secretText));
   // Registered last, so it runs after every stage's workers have stopped.
-  app.addHook('onClose', () => memory.close());
+  app.addHook('onClose', close);
   return generatedSecret === undefined ? { app, authDisabled } : { app, generatedSecret, authDisabled };
 }

@@ -14,3 +14,4 @@ export { parcOutgoingSpec, mountParcOutgoing, type ParcOutgoingConfig } from './
 export { responderSpec, mountResponder, type ResponderConfig } from './stages/responder';
 export { proxySpec, mountProxy, type ProxyConfig, type ProxyMountOptions } from './stages/proxy';
 export { embeddedSpec, buildEmbeddedApp, type EmbeddedApp, type EmbeddedConfig } from './embedded';
+export { memoryBackends, verifyStageApp, type StageAppBuilder } from './contract';
