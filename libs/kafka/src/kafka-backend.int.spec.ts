@@ -8,3 +8,17 @@ describeQueueConformance({
   redeliveryWithinMs: TEST_SESSION_TIMEOUT_MS * 2,
   countsDeliveries: false,
 });
+
+describe('KafkaBackend.ensureQueue', () => {
+  it('lets several services create the same topic at once (they start together)', async () => {
+    const backends = [createBackend(), createBackend(), createBackend()];
+    const topic = `race-${Date.now().toString(36)}`;
+    try {
+      await Promise.all(backends.map((backend) => backend.ensureQueue(topic, { partitions: 3 })));
+      await backends[0]?.publish(topic, [{ payload: 'after the race', key: 'k' }]);
+      expect(await backends[0]?.backlog(topic, 'nobody-yet')).toEqual({ waiting: 1, inFlight: 0 });
+    } finally {
+      await Promise.all(backends.map((backend) => backend.close()));
+    }
+  });
+});

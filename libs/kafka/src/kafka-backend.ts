@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { ParcError } from '@parc/errors';
-import { silentLogger, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
+import { errorBackoffMs, silentLogger, sleep, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
 import { KAFKA_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
 import { startKafkaConsumer } from './kafka-consumer';
 
@@ -77,12 +77,28 @@ export class KafkaBackend implements QueueBackend {
     // Asking first keeps the broker from logging "topic already exists" on every start.
     const existing = await this.unavailableOnError('list topics', () => admin.listTopics());
     if (existing.includes(topic)) return;
-    await this.unavailableOnError(`create topic ${topic}`, () =>
-      admin.createTopics({
+    try {
+      await admin.createTopics({
         topics: [{ topic, numPartitions: options.partitions ?? 1, configEntries: [{ name: 'max.message.bytes', value: String(this.maxMessageBytes) }] }],
         waitForLeaders: true,
-      }),
-    );
+      });
+    } catch (error) {
+      // Several services create the same topics when they start together: whoever loses the race
+      // sees an error although the topic now exists. Wait for its leaders instead of failing.
+      await this.awaitTopicLeaders(admin, topic, error);
+    }
+  }
+
+  private async awaitTopicLeaders(admin: Admin, topic: string, cause: unknown): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (let attempt = 1; Date.now() < deadline; attempt++) {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      const partitions = metadata?.topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((partition) => partition.leader >= 0)) return;
+      await sleep(errorBackoffMs(attempt, 100, 1_000));
+    }
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not create topic ${topic}: ${detail}`, { cause });
   }
 
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
