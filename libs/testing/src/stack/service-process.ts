@@ -23,6 +23,8 @@ export interface ServiceProcessOptions {
   readonly app: string;
   /** Another entry point to run instead, relative to the repository root (e.g. `tools/embedded/main.ts`). */
   readonly entry?: string;
+  /** Node's own arguments; default `--import tsx` (TypeScript sources). A built bundle needs none. */
+  readonly nodeArgs?: readonly string[];
   /** Environment on top of this process's (PORT and HOST are set here). */
   readonly env: NodeJS.ProcessEnv;
   /** Where `<app>-<n>.log` files go. */
@@ -50,7 +52,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const launch = async (): Promise<void> => {
     logFile = join(options.logDir, `${options.app}-${++runs}.log`);
     const entry = options.entry ?? join('apps', options.app, 'src', 'main.ts');
-    current = await startProcess(process.execPath, ['--import', 'tsx', entry], {
+    current = await startProcess(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), entry], {
       logFile,
       cwd: root,
       env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port) },
