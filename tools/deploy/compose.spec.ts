@@ -27,7 +27,7 @@ function withoutLegacyIds(node: unknown): unknown {
 function composeValidator() {
   const ajv = new Ajv2019({ strict: false, allErrors: true });
   // The schema's own formats; Compose checks their content itself.
-  for (const format of ['duration', 'expose', 'ports']) ajv.addFormat(format, true);
+  for (const format of ['duration', 'expose', 'ports', 'subnet_ip_address']) ajv.addFormat(format, true);
   const validate = ajv.compile(withoutLegacyIds(schema) as object);
   return (document: unknown): string[] => (validate(document) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
 }
