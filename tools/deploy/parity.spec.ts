@@ -1,39 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { ROOT, readCompose, workspaceApps } from './compose';
+import { renderKustomize } from '../k8s/render';
+import { readCompose, workspaceApps } from './compose';
 
 /**
  * Nothing is forgotten when an app is added: every app under apps/ must have a compose service,
  * and in every Kubernetes overlay a Deployment and a Service, probes, resource requests and
  * limits, and the labels the scheduler finds it by (app.kubernetes.io/component = the app).
  */
-interface K8sObject {
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  spec?: {
-    selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
-    template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: Container[] } };
-  };
-}
-
-interface Container {
-  name: string;
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  livenessProbe?: { httpGet?: { path?: string } };
-  readinessProbe?: { httpGet?: { path?: string } };
-}
-
 const COMPONENT = 'app.kubernetes.io/component';
 
-function render(overlay: string): K8sObject[] {
-  const kubectl = execFileSync(join(ROOT, 'tools/k8s/kubectl.sh'), { encoding: 'utf8' }).trim();
-  const yaml = execFileSync(kubectl, ['kustomize', join(ROOT, 'deploy/k8s/overlays', overlay)], { encoding: 'utf8', maxBuffer: 32 * 1024 * 1024 });
-  return parseAllDocuments(yaml).map((document) => document.toJSON() as K8sObject).filter(Boolean);
-}
-
 describe.each(['dev', 'production'])('every app is deployable: overlay %s', (overlay) => {
-  const objects = render(overlay);
+  const objects = renderKustomize(`deploy/k8s/overlays/${overlay}`);
   const deployments = objects.filter((o) => o.kind === 'Deployment');
   const services = objects.filter((o) => o.kind === 'Service');
 
@@ -48,7 +24,7 @@ describe.each(['dev', 'production'])('every app is deployable: overlay %s', (ove
       expect(container.readinessProbe?.httpGet?.path).toBe('/health/ready');
     }
     const selecting = services.filter((s) => {
-      const selector = s.spec?.selector ?? {};
+      const selector = (s.spec?.selector ?? {}) as Record<string, string>;
       return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
     });
     expect(selecting.length).toBeGreaterThan(0);
