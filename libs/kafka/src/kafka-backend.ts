@@ -56,10 +56,12 @@ export class KafkaBackend implements QueueBackend {
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
   private closed: Promise<void> | undefined;
+  private readonly logger: QueueLogger;
   private readonly maxRequestBytes: number;
   private readonly maxMessageBytes: number;
 
   constructor(private readonly options: KafkaBackendOptions) {
+    this.logger = options.logger ?? silentLogger;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
     this.kafka = new Kafka({
@@ -76,16 +78,39 @@ export class KafkaBackend implements QueueBackend {
     const admin = await this.connectedAdmin();
     // Asking first keeps the broker from logging "topic already exists" on every start.
     const existing = await this.unavailableOnError('list topics', () => admin.listTopics());
-    if (existing.includes(topic)) return;
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: options.partitions ?? 1, configEntries: [{ name: 'max.message.bytes', value: String(this.maxMessageBytes) }] }],
-        waitForLeaders: true,
-      });
-    } catch (error) {
-      // Several services create the same topics when they start together: whoever loses the race
-      // sees an error although the topic now exists. Wait for its leaders instead of failing.
-      await this.awaitTopicLeaders(admin, topic, error);
+    let createError: unknown;
+    if (!existing.includes(topic)) {
+      try {
+        await admin.createTopics({
+          topics: [{ topic, numPartitions: options.partitions ?? 1, configEntries: [{ name: 'max.message.bytes', value: String(this.maxMessageBytes) }] }],
+          waitForLeaders: true,
+        });
+      } catch (error) {
+        // Several services create the same topics when they start together: whoever loses the
+        // race sees an error although the topic now exists.
+        createError = error;
+      }
+    }
+    // A topic another service has just created may not have its leaders yet; a consumer
+    // subscribing before then fails. Waiting here makes ensureQueue mean "ready to use".
+    await this.awaitTopicLeaders(admin, topic, createError);
+  }
+
+  /** Runs `attempt` again while it fails with an error kafkajs marks retriable (metadata settling), up to ~30 s. */
+  private async withRetries<T>(operation: string, attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (let failures = 1; ; failures++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const retriable = (error as { retriable?: boolean }).retriable === true;
+        if (!retriable || Date.now() > deadline) {
+          const detail = error instanceof Error ? error.message : String(error);
+          throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not ${operation}: ${detail}`, { cause: error });
+        }
+        this.logger.warn({ err: error, operation }, 'kafka not ready yet; retrying');
+        await sleep(errorBackoffMs(failures, 200, 2_000));
+      }
     }
   }
 
@@ -97,8 +122,8 @@ export class KafkaBackend implements QueueBackend {
       if (partitions.length > 0 && partitions.every((partition) => partition.leader >= 0)) return;
       await sleep(errorBackoffMs(attempt, 100, 1_000));
     }
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not create topic ${topic}: ${detail}`, { cause });
+    const detail = cause === undefined ? 'its partitions have no leader' : cause instanceof Error ? cause.message : String(cause);
+    throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not make topic ${topic} ready: ${detail}`, { cause });
   }
 
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
@@ -121,12 +146,12 @@ export class KafkaBackend implements QueueBackend {
   async consume(options: ConsumeOptions): Promise<QueueConsumer> {
     this.assertOpen();
     const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 30_000;
-    const consumer = await startKafkaConsumer(this.kafka, options, {
+    const consumer = await this.withRetries(`start a consumer of ${options.queue}`, () => startKafkaConsumer(this.kafka, options, {
       sessionTimeoutMs,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? Math.max(500, Math.floor(sessionTimeoutMs / 10)),
       fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 500,
       joinTimeoutMs: this.options.joinTimeoutMs ?? 2 * sessionTimeoutMs,
-    });
+    }));
     this.consumers.add(consumer);
     return {
       ...consumer,
