@@ -5,7 +5,7 @@ module.exports = {
   displayName: 'integration',
   preset: './jest.preset.js',
   rootDir: __dirname,
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tests'],
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tests', '<rootDir>/bench'],
   testMatch: ['**/*.int.spec.ts'],
   globalSetup: '<rootDir>/libs/testing/src/infra/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/infra/global-teardown.ts',

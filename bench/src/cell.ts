@@ -1,0 +1,62 @@
+import type { CellResult, StepResult } from './results';
+import { runStep, type StepContext } from './step';
+
+export interface Matrix {
+  readonly latencies: readonly number[];
+  readonly failureRates: readonly number[];
+  /** The staircase of offered rates (requests/s), climbed until a step is unstable. */
+  readonly rates: readonly number[];
+  readonly stepMs: number;
+}
+
+/** Time the system gets after the load to finish a step's requests (retries included). */
+const drainMsFor = (targetLatencyMs: number): number => Math.max(5_000, 20 * targetLatencyMs);
+
+/**
+ * One cell: climb the staircase until a step is unstable (its ledger void, or work left over),
+ * the knee being the highest stable rate; then measure latency at half the knee.
+ */
+export async function runCell(
+  context: StepContext,
+  matrix: Matrix,
+  cell: { targetLatencyMs: number; failureRate: number },
+  say: (line: string) => void,
+): Promise<Omit<CellResult, 'idleRssMb'>> {
+  const label = `${context.system.key} ${cell.targetLatencyMs} ms ${Math.round(cell.failureRate * 100)} %`;
+  const plan = (rate: number) => ({ rate, durationMs: matrix.stepMs, drainMs: drainMsFor(cell.targetLatencyMs), ...cell });
+  const steps: StepResult[] = [];
+  for (const rate of matrix.rates) {
+    const step = await runStep(context, plan(rate));
+    steps.push(step);
+    say(`${label}: offered ${rate}/s → completed ${step.completedRate}/s, ${step.stable ? 'stable' : `UNSTABLE (${step.unstableReason})`}, first attempt p50 ${step.firstAttemptMs.p50} ms p99 ${step.firstAttemptMs.p99} ms`);
+    if (!step.stable) break;
+  }
+  await settle(context);
+  const knee = steps.filter((s) => s.stable && s.ledger.balanced).reduce<StepResult | undefined>((best, s) => (!best || s.offeredRate > best.offeredRate ? s : best), undefined);
+  const atHalfKnee = knee ? await runStep(context, plan(Math.max(1, Math.round(knee.offeredRate / 2)))) : undefined;
+  if (atHalfKnee) say(`${label}: at half the knee (${atHalfKnee.offeredRate}/s): first attempt p50 ${atHalfKnee.firstAttemptMs.p50} ms p99 ${atHalfKnee.firstAttemptMs.p99} ms; added to callback p50 ${atHalfKnee.addedToCallbackMs.p50} ms`);
+  await settle(context);
+  return {
+    system: context.system.key,
+    systemDescription: context.system.description,
+    targetLatencyMs: cell.targetLatencyMs,
+    failureRate: cell.failureRate,
+    steps,
+    kneeRate: knee?.offeredRate ?? 0,
+    maxSustainableRate: knee?.completedRate ?? 0,
+    ...(atHalfKnee ? { atHalfKnee } : {}),
+  };
+}
+
+/** After an overloaded step, let the backlog drain before the next measurement (not measured). */
+async function settle(context: StepContext): Promise<void> {
+  let quiet = 0;
+  let last = -1;
+  const deadline = performance.now() + 120_000;
+  while (performance.now() < deadline && quiet < 3) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const seen = context.receiver.results.size;
+    quiet = seen === last ? quiet + 1 : 0;
+    last = seen;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: P (Parc), A (BullMQ) and B (in-memory undici) side by side on this machine,
+ * same target, same retry policy, one run. See bench/README.md.
+ *
+ *   npm run bench                      quick matrix (20 ms target, 0 % and 10 % failures)
+ *   npm run bench -- --full            0/20/200 ms × 0/10 %
+ *   npm run bench -- --systems P,B --label "after: …" --compare bench/results/<before>.json
+ *   npm run bench -- --latencies 20 --failures 0 --rates 200,400 --step-ms 3000   (a smoke run)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalKafka, startLocalRedis } from '@parc/testing';
+import { BENCH_WEBHOOK_SECRET, type StartSystem, type SystemProcess } from './contract';
+import type { BenchRun, CellResult } from './results';
+import { startBenchReceiver } from './load/receiver';
+import { startBenchTarget } from './load/target';
+import { rssMb } from './load/procstat';
+import { runCell, type Matrix } from './cell';
+import { runStamp } from './stamp';
+import { startParcSystem } from './systems/parc';
+import { startBullmqSystem } from './systems/bullmq';
+import { startInMemorySystem } from './systems/inmemory';
+import { compareRuns, writeReport } from './report';
+
+const ROOT = join(__dirname, '../..');
+
+const MATRICES: Record<'quick' | 'full', Matrix> = {
+  quick: { latencies: [20], failureRates: [0, 0.1], rates: [250, 500, 1000, 1500, 2000, 3000, 4000, 6000], stepMs: 6_000 },
+  full: { latencies: [0, 20, 200], failureRates: [0, 0.1], rates: [250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000], stepMs: 15_000 },
+};
+
+const SYSTEMS: Record<'P' | 'A' | 'B', { start: StartSystem; redis: boolean; kafka: boolean }> = {
+  P: { start: startParcSystem, redis: true, kafka: true },
+  A: { start: startBullmqSystem, redis: true, kafka: false },
+  B: { start: startInMemorySystem, redis: false, kafka: false },
+};
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const say = (line: string): boolean => process.stderr.write(`[bench] ${line}\n`);
+
+async function main(): Promise<void> {
+  const matrixName = process.argv.includes('--full') ? 'full' : 'quick';
+  const numbers = (name: string): number[] | undefined => argument(name)?.split(',').map(Number);
+  const base = MATRICES[matrixName];
+  // Overrides for a smoke run or a single cell: --latencies 20 --failures 0.1 --rates 500,1000 --step-ms 4000
+  const matrix: Matrix = {
+    latencies: numbers('latencies') ?? base.latencies,
+    failureRates: numbers('failures') ?? base.failureRates,
+    rates: numbers('rates') ?? base.rates,
+    stepMs: numbers('step-ms')?.[0] ?? base.stepMs,
+  };
+  const systems = (argument('systems') ?? 'P,A,B').split(',') as ('P' | 'A' | 'B')[];
+  if (systems.includes('P')) say('building the apps (npm run build) for P');
+  if (systems.includes('P')) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const stamp = runStamp(matrixName, argument('label') ?? '');
+  const [target, receiver] = await Promise.all([startBenchTarget(), startBenchReceiver(BENCH_WEBHOOK_SECRET)]);
+  const egressAllowList = [target.origin, receiver.url].map((url) => `127.0.0.1:${new URL(url).port}`);
+  const cells: CellResult[] = [];
+  try {
+    for (const key of systems) cells.push(...(await benchSystem(key, matrix, { target, receiver, egressAllowList })));
+  } finally {
+    await Promise.all([target.close(), receiver.close()]);
+  }
+  const run: BenchRun = { stamp, cells };
+  const compareWith = argument('compare');
+  const before = compareWith ? (JSON.parse(readFileSync(compareWith, 'utf8')) as BenchRun) : undefined;
+  const written = writeReport(run, join(ROOT, 'bench/results'), before ? { appendix: compareRuns(before, run) } : {});
+  say(`report: ${written.markdown}`);
+}
+
+async function benchSystem(
+  key: 'P' | 'A' | 'B',
+  matrix: Matrix,
+  shared: { target: Awaited<ReturnType<typeof startBenchTarget>>; receiver: Awaited<ReturnType<typeof startBenchReceiver>>; egressAllowList: string[] },
+): Promise<CellResult[]> {
+  const spec = SYSTEMS[key];
+  const redis = spec.redis ? await startLocalRedis() : undefined;
+  const kafka = spec.kafka ? await startLocalKafka() : undefined;
+  const infrastructure: SystemProcess[] = [
+    ...(redis?.pid ? [{ group: 'redis' as const, name: 'redis-server', pid: redis.pid }] : []),
+    ...(kafka?.pid ? [{ group: 'kafka' as const, name: 'kafka', pid: kafka.pid }] : []),
+  ];
+  const logDir = mkdtempSync(join(tmpdir(), `parc-bench-${key}-`));
+  say(`${key}: starting (logs in ${logDir})`);
+  const system = await spec.start({ redisUrl: redis?.url ?? '', kafkaBrokers: kafka?.brokers ?? '', egressAllowList: shared.egressAllowList, logDir });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // settle before the idle reading
+    const idleRssMb = Object.fromEntries([...system.processes(), ...infrastructure].map((p) => [p.name, Math.round(rssMb(p.pid) ?? 0)]));
+    say(`${key}: ${system.description}; idle RSS ${JSON.stringify(idleRssMb)}`);
+    const cells: CellResult[] = [];
+    for (const targetLatencyMs of matrix.latencies) {
+      for (const failureRate of matrix.failureRates) {
+        const cell = await runCell({ system, infrastructure, target: shared.target, receiver: shared.receiver }, matrix, { targetLatencyMs, failureRate }, say);
+        cells.push({ ...cell, idleRssMb });
+      }
+    }
+    return cells;
+  } finally {
+    await system.stop();
+    await Promise.all([redis?.stop(), kafka?.stop()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  say(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
