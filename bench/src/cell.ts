@@ -25,10 +25,13 @@ export async function runCell(
   const label = `${context.system.key} ${cell.targetLatencyMs} ms ${Math.round(cell.failureRate * 100)} %`;
   const plan = (rate: number) => ({ rate, durationMs: matrix.stepMs, drainMs: drainMsFor(cell.targetLatencyMs), ...cell });
   const steps: StepResult[] = [];
+  // Warm-up, not recorded: JIT, connection pools and consumer assignments settle first.
+  await runStep(context, { ...plan(matrix.rates[0] ?? 100), durationMs: 3_000 });
+  await settle(context);
   for (const rate of matrix.rates) {
     const step = await runStep(context, plan(rate));
     steps.push(step);
-    say(`${label}: offered ${rate}/s → completed ${step.completedRate}/s, ${step.stable ? 'stable' : `UNSTABLE (${step.unstableReason})`}, first attempt p50 ${step.firstAttemptMs.p50} ms p99 ${step.firstAttemptMs.p99} ms`);
+    say(`${label}: offered ${rate}/s → completed ${step.completedRate}/s (${step.ledger.completed + step.ledger.failed}/${step.ledger.sent}), ${step.stable ? 'stable' : `UNSTABLE (${step.unstableReason})`}, first attempt p50 ${step.firstAttemptMs.p50} ms p99 ${step.firstAttemptMs.p99} ms`);
     if (!step.stable) break;
   }
   await settle(context);

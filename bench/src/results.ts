@@ -37,7 +37,7 @@ export interface StepResult {
   readonly offeredRate: number;
   readonly durationMs: number;
   readonly ledger: Ledger;
-  /** Callbacks per second over the step plus its drain window. */
+  /** Callbacks per second in the steady window of the step (after a warm-up, until the load ends). */
   readonly completedRate: number;
   /** Whether the backlog stayed bounded (see bench/README.md for the rule). */
   readonly stable: boolean;

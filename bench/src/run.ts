@@ -27,7 +27,7 @@ import { compareRuns, writeReport } from './report';
 const ROOT = join(__dirname, '../..');
 
 const MATRICES: Record<'quick' | 'full', Matrix> = {
-  quick: { latencies: [20], failureRates: [0, 0.1], rates: [250, 500, 1000, 1500, 2000, 3000, 4000, 6000], stepMs: 6_000 },
+  quick: { latencies: [20], failureRates: [0, 0.1], rates: [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 6000], stepMs: 8_000 },
   full: { latencies: [0, 20, 200], failureRates: [0, 0.1], rates: [250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000], stepMs: 15_000 },
 };
 

@@ -52,19 +52,23 @@ export async function runStep(context: StepContext, plan: StepPlan): Promise<Ste
 
   const ledger = ledgerOf(load.sent, receiver, load.refused);
   const finished = ledger.completed + ledger.failed;
-  // Callbacks per second from the first send to the last callback: at saturation, the capacity.
-  let lastAt = loadStarted;
-  for (const result of receiver.results.values()) lastAt = Math.max(lastAt, result.at);
-  const completedRate = Math.round((finished * 1000) / Math.max(plan.durationMs, Math.min(elapsedMs, lastAt - loadStarted)));
+  const completedRate = steadyRate(receiver, loadStarted, plan.durationMs);
   const { firstAttempt, added } = latencies(load.sent, target, receiver);
-  const stable = ledger.balanced && ledger.inFlight <= 0.005 * ledger.sent && finished >= 0.95 * ledger.sent;
+  const growth = backlogGrowth(load.sent, target);
+  const reasons: string[] = [];
+  if (!ledger.balanced) reasons.push(`ledger does not balance (${ledger.anomalies} anomalies)`);
+  if (ledger.inFlight > 0.005 * ledger.sent) reasons.push(`${ledger.inFlight} of ${ledger.sent} still in flight after the drain window`);
+  if (completedRate < 0.9 * plan.rate) reasons.push(`completed ${completedRate}/s < 90 % of offered in the steady window`);
+  if (growth.growing) reasons.push(`time to first attempt grew from p50 ${growth.early} ms to ${growth.late} ms during the step`);
+  if (reasons.length > 0 && load.maxSendLagMs > 100) reasons.push(`the load generator itself lagged up to ${Math.round(load.maxSendLagMs)} ms`);
+  const stable = reasons.length === 0;
   return {
     offeredRate: plan.rate,
     durationMs: plan.durationMs,
     ledger,
     completedRate,
     stable,
-    ...(stable ? {} : { unstableReason: unstableReason(ledger, load.maxSendLagMs) }),
+    ...(stable ? {} : { unstableReason: reasons.join('; ') }),
     firstAttemptMs: percentiles(firstAttempt),
     addedToCallbackMs: percentiles(added),
     cpuMsPer1000: perThousand(before, after, finished),
@@ -120,9 +124,33 @@ function perThousand(before: CpuSnapshot, after: CpuSnapshot, finished: number):
   return result;
 }
 
-function unstableReason(ledger: Ledger, maxSendLagMs: number): string {
-  if (!ledger.balanced) return `ledger does not balance (${ledger.anomalies} anomalies)`;
-  const parts = [`${ledger.inFlight} of ${ledger.sent} still in flight after the drain window`];
-  if (maxSendLagMs > 100) parts.push(`the load generator itself lagged up to ${Math.round(maxSendLagMs)} ms`);
-  return parts.join('; ');
+/**
+ * Callbacks per second in the step's steady window: from the warm-up's end (a third of the step,
+ * at most 2 s, for the pipeline to fill) to the end of the offered load. At a steady state this
+ * equals the offered rate; a system that cannot keep up completes less, whatever the drain does.
+ */
+function steadyRate(receiver: BenchReceiver, loadStarted: number, durationMs: number): number {
+  const from = loadStarted + Math.min(2_000, durationMs / 3);
+  const to = loadStarted + durationMs;
+  let count = 0;
+  for (const result of receiver.results.values()) if (result.at >= from && result.at < to) count++;
+  return Math.round((count * 1000) / (to - from));
+}
+
+/**
+ * Whether the backlog grew during the step: the median time to first attempt of the last fifth
+ * of the requests against the first fifth (a request never attempted counts as infinitely late).
+ * A stable system keeps it flat; a saturated one queues more with every second.
+ */
+function backlogGrowth(sent: readonly SentRequest[], target: BenchTarget): { growing: boolean; early: number; late: number } {
+  const lagOf = (request: SentRequest): number => {
+    const record = target.records.get(request.clientId);
+    return record ? record.firstCallAt - request.intendedAt : Number.POSITIVE_INFINITY;
+  };
+  const fifth = Math.max(1, Math.floor(sent.length / 5));
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const early = median(sent.slice(0, fifth).map(lagOf));
+  const late = median(sent.slice(-fifth).map(lagOf));
+  const round = (ms: number): number => (Number.isFinite(ms) ? Math.round(ms) : ms);
+  return { growing: late > 2 * early + 100, early: round(early), late: round(late) };
 }
