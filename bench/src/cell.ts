@@ -51,6 +51,16 @@ export async function runCell(
   };
 }
 
+/**
+ * Once per system, before its first cell (not recorded): 10 s at 500 requests/s, so that JIT
+ * compilation — the Kafka JVM's especially, which takes tens of seconds to reach full speed —
+ * connection pools and consumer assignments are settled before anything is measured.
+ */
+export async function warmUp(context: StepContext, targetLatencyMs: number): Promise<void> {
+  await runStep(context, { rate: 500, durationMs: 10_000, targetLatencyMs, failureRate: 0, drainMs: drainMsFor(targetLatencyMs) });
+  await settle(context);
+}
+
 /** After an overloaded step, let the backlog drain before the next measurement (not measured). */
 async function settle(context: StepContext): Promise<void> {
   let quiet = 0;

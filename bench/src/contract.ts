@@ -50,6 +50,8 @@ export interface SystemOptions {
   readonly egressAllowList: readonly string[];
   /** Where the system's own processes write their logs. */
   readonly logDir: string;
+  /** When set, the system's own Node processes write V8 CPU profiles here on exit (`--profile`). */
+  readonly cpuProfileDir?: string;
 }
 
 /** A running system under test. */

@@ -6,6 +6,8 @@
  *   npm run bench -- --full            0/20/200 ms × 0/10 %
  *   npm run bench -- --systems P,B --label "after: …" --compare bench/results/<before>.json
  *   npm run bench -- --latencies 20 --failures 0 --rates 200,400 --step-ms 3000   (a smoke run)
+ *   npm run bench -- --systems P --rates 800 --profile /tmp/prof   (V8 CPU profiles of P's apps;
+ *     summarise with `node --import tsx bench/src/profile-summary.ts /tmp/prof/P`)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import type { BenchRun, CellResult } from './results';
 import { startBenchReceiver } from './load/receiver';
 import { startBenchTarget } from './load/target';
 import { rssMb } from './load/procstat';
-import { runCell, type Matrix } from './cell';
+import { runCell, warmUp, type Matrix } from './cell';
 import { runStamp } from './stamp';
 import { startParcSystem } from './systems/parc';
 import { startBullmqSystem } from './systems/bullmq';
@@ -88,15 +90,25 @@ async function benchSystem(
   ];
   const logDir = mkdtempSync(join(tmpdir(), `parc-bench-${key}-`));
   say(`${key}: starting (logs in ${logDir})`);
-  const system = await spec.start({ redisUrl: redis?.url ?? '', kafkaBrokers: kafka?.brokers ?? '', egressAllowList: shared.egressAllowList, logDir });
+  const cpuProfileDir = argument('profile');
+  const system = await spec.start({
+    redisUrl: redis?.url ?? '',
+    kafkaBrokers: kafka?.brokers ?? '',
+    egressAllowList: shared.egressAllowList,
+    logDir,
+    ...(cpuProfileDir ? { cpuProfileDir: join(cpuProfileDir, key) } : {}),
+  });
   try {
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // settle before the idle reading
     const idleRssMb = Object.fromEntries([...system.processes(), ...infrastructure].map((p) => [p.name, Math.round(rssMb(p.pid) ?? 0)]));
     say(`${key}: ${system.description}; idle RSS ${JSON.stringify(idleRssMb)}`);
     const cells: CellResult[] = [];
+    const context = { system, infrastructure, target: shared.target, receiver: shared.receiver };
+    say(`${key}: warming up (10 s at 500/s, not recorded)`);
+    await warmUp(context, matrix.latencies[0] ?? 20);
     for (const targetLatencyMs of matrix.latencies) {
       for (const failureRate of matrix.failureRates) {
-        const cell = await runCell({ system, infrastructure, target: shared.target, receiver: shared.receiver }, matrix, { targetLatencyMs, failureRate }, say);
+        const cell = await runCell(context, matrix, { targetLatencyMs, failureRate }, say);
         cells.push({ ...cell, idleRssMb });
       }
     }

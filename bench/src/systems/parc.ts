@@ -36,7 +36,7 @@ export const startParcSystem: StartSystem = async (options) => {
   try {
     for (const app of APPS) {
       services.push(
-        await startServiceProcess({ app, entry: join(ROOT, 'dist/apps', app, 'main.js'), nodeArgs: [], env, logDir: options.logDir, readyTimeoutMs: 60_000 }),
+        await startServiceProcess({ app, entry: join(ROOT, 'dist/apps', app, 'main.js'), nodeArgs: options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir, '--cpu-prof-name', `${app}.cpuprofile`] : [], env, logDir: options.logDir, readyTimeoutMs: 60_000 }),
       );
     }
   } catch (error) {
