@@ -33,8 +33,21 @@ export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = Object.freeze({
   maxTimeoutMs: 300_000,
 });
 
+/** Resolved limits by the (frozen, so unchanging) object they were resolved from. */
+const resolved = new WeakMap<object, EnvelopeLimits>();
+
 /** `partial` over {@link DEFAULT_ENVELOPE_LIMITS}; fields set to undefined keep their default. */
 export function resolveEnvelopeLimits(partial: Partial<EnvelopeLimits> = {}): EnvelopeLimits {
-  const defined = Object.entries(partial).filter(([, value]) => value !== undefined);
-  return Object.freeze({ ...DEFAULT_ENVELOPE_LIMITS, ...Object.fromEntries(defined) });
+  // Validation resolves the limits for every envelope, mostly from the same (frozen) object.
+  const known = resolved.get(partial);
+  if (known) return known;
+  const merged: Record<string, unknown> = { ...DEFAULT_ENVELOPE_LIMITS };
+  for (const key in partial) {
+    const value = (partial as Record<string, unknown>)[key];
+    if (value !== undefined) merged[key] = value;
+  }
+  const limits = Object.freeze(merged) as unknown as EnvelopeLimits;
+  if (Object.isFrozen(partial)) resolved.set(partial, limits);
+  resolved.set(limits, limits);
+  return limits;
 }
