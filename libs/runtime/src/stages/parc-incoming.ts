@@ -43,6 +43,9 @@ export function mountParcIncoming(app: ServiceApp, config: ParcIncomingConfig, i
           delayed: parcRedis.delayedQueue(names.delayed, names.due),
           names,
           batchSize: config.incomingBatchSize,
+          // Every partition this member holds is consumed at once: one at a time, a batch waited
+          // for the Redis write and the offset commit of the partitions before it (latency).
+          concurrency: config.kafkaPartitions,
           highWatermark: config.readyHighWatermark,
           logger: app.log,
           registry: app.metrics,

@@ -73,6 +73,8 @@ export function mountResponder(app: ServiceApp, config: ResponderConfig, injecte
           callbackRetryPolicy: { ...DEFAULT_CALLBACK_RETRY_POLICY, maxAttempts: config.callbackMaxAttempts },
           callbackTimeoutMs: config.callbackTimeoutMs,
           callbackConcurrency: config.callbackConcurrency,
+          // Every partition of responses this member holds is recorded at once (see parc-incoming).
+          concurrency: config.kafkaPartitions,
           logger: app.log,
           registry: app.metrics,
         }),
