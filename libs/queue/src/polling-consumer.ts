@@ -39,6 +39,9 @@ export interface PollingConsumer extends QueueConsumer {
   kill(): Promise<void>;
 }
 
+/** Most messages one fetch asks for (several batches when several slots are free). */
+const MAX_FETCH = 1_000;
+
 /**
  * Runs the shared consume loop over a pull-based source. Why a loop with an explicit gate rather
  * than timers: the gate keeps at most `concurrency` handler calls in flight (bounded memory) and
@@ -108,18 +111,26 @@ export function startPollingConsumer(
       await waitUntilRunnable();
       if (closing.signal.aborted) break;
       try {
+        // One read for every free slot (bounded): a burst of N messages then costs one round trip
+        // instead of N / batchSize sequential ones, which kept the last batch of a burst waiting.
+        const free = resolved.concurrency - running.size;
+        const max = Math.max(resolved.batchSize, Math.min(free * resolved.batchSize, MAX_FETCH));
         // A lease can expire while its handler still runs (a stalled event loop missed the
         // renewal); the reclaim then hands this consumer its own running messages again. They are
         // being handled: skip them rather than run them twice.
-        const batch = (await source.fetch(resolved.batchSize, closing.signal)).filter((delivery) => !inFlightIds.has(delivery.id));
+        const fetched = (await source.fetch(max, closing.signal)).filter((delivery) => !inFlightIds.has(delivery.id));
         failures = 0;
-        if (batch.length === 0 || killed) continue;
-        // A fetch that was under way when pause() came is held, lease renewed, until resume():
-        // while paused no handler starts. On close the held batch goes back by lease expiry.
-        held = batch;
-        await waitUntilRunnable();
+        if (fetched.length === 0 || killed) continue;
+        // What was fetched but not yet dispatched is held, lease renewed, until a slot is free and
+        // the consumer is not paused: while paused no handler starts. On close the held messages
+        // go back by lease expiry.
+        for (let start = 0; start < fetched.length && !closing.signal.aborted; start += resolved.batchSize) {
+          held = fetched.slice(start);
+          await waitUntilRunnable();
+          held = undefined;
+          if (!closing.signal.aborted) dispatch(fetched.slice(start, start + resolved.batchSize));
+        }
         held = undefined;
-        if (!closing.signal.aborted) dispatch(batch);
       } catch (error) {
         if (closing.signal.aborted) break;
         failures++;
