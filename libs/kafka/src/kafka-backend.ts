@@ -3,6 +3,7 @@ import { ParcError } from '@parc/errors';
 import { errorBackoffMs, silentLogger, sleep, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
 import { KAFKA_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
 import { startKafkaConsumer } from './kafka-consumer';
+import { noDelaySocketFactory } from './socket';
 
 export interface KafkaBackendOptions {
   readonly brokers: readonly string[];
@@ -71,6 +72,7 @@ export class KafkaBackend implements QueueBackend {
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       logLevel: KAFKA_LOG_LEVELS[options.clientLogLevel ?? 'warn'],
       logCreator: kafkaLogCreator(options.logger ?? silentLogger),
+      socketFactory: noDelaySocketFactory,
     });
   }
 

@@ -89,6 +89,12 @@ export class MemoryLedger implements RequestLedger {
     return ids;
   }
 
+  async advanceUnlessCancelled(transitions: readonly Transition[]): Promise<Set<string>> {
+    const cancelled = await this.cancelled(transitions);
+    await this.advance(transitions.filter(({ id }) => !cancelled.has(id)));
+    return cancelled;
+  }
+
   async requestCancel(id: string): Promise<RequestStatus | undefined> {
     const entry = this.entries.get(id);
     if (!entry) return undefined;

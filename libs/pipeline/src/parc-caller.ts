@@ -29,9 +29,9 @@ export interface ParcCallerOptions extends StageOptions {
 const STAGE = 'parc-caller';
 
 /**
- * parc-caller: `ready` → (cancelled or past its deadline: end marker, no call) → one in_flight
- * transition per batch → the HTTP calls in parallel → each envelope with its new attempt to
- * `done` → acknowledge. In-flight calls are bounded by batchSize × concurrency.
+ * parc-caller: `ready` → (cancelled or past its deadline: end marker, no call) → one ledger call
+ * per batch (in_flight unless cancelled) → the HTTP calls in parallel → each envelope with its
+ * new attempt to `done` → acknowledge. In-flight calls are bounded by batchSize × concurrency.
  */
 export async function startParcCaller(options: ParcCallerOptions): Promise<Worker> {
   const ctx = stageContext(options);
@@ -67,20 +67,29 @@ async function handleBatch(
 ): Promise<void> {
   const { parc, names, ledger } = options;
   const done = (envelope: Envelope): void => out.publish(parc, names.done, { payload: serializeEnvelope(envelope), key: envelope.id });
-  const cancelled = items.length === 0 ? new Set<string>() : await ledger.cancelled(refsOf(items));
   const nowMs = ctx.now();
+  const late = items.filter(({ envelope }) => pastDeadline(envelope, nowMs));
+  const onTime = items.filter(({ envelope }) => !pastDeadline(envelope, nowMs));
+  // One ledger round trip for the batch: the on-time requests are marked in_flight unless
+  // cancelled. Late ones are not started; a cancellation still names their end (it came first).
+  const [cancelledLate, cancelled] = await Promise.all([
+    late.length === 0 ? new Set<string>() : ledger.cancelled(refsOf(late)),
+    onTime.length === 0
+      ? new Set<string>()
+      : ledger.advanceUnlessCancelled(onTime.map(({ envelope: { id, batchId, attempts } }) => ({ id, batchId, state: 'in_flight', attempt: attempts.length + 1 }))),
+  ]);
+  const end = (envelope: Envelope, endReason: EndReason): void => {
+    done({ ...envelope, endReason });
+    ctx.metrics.messages.inc({ stage: STAGE, outcome: endReason });
+    ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), endReason }, 'ending without a call');
+  };
+  for (const { envelope } of late) end(envelope, cancelledLate.has(envelope.id) ? 'cancelled' : 'deadline_exceeded');
   const toCall: Envelope[] = [];
-  for (const { envelope } of items) {
-    const endReason = endReasonOf(envelope, cancelled, nowMs);
-    if (endReason === undefined) toCall.push(envelope);
-    else {
-      done({ ...envelope, endReason });
-      ctx.metrics.messages.inc({ stage: STAGE, outcome: endReason });
-      ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), endReason }, 'ending without a call');
-    }
+  for (const { envelope } of onTime) {
+    if (cancelled.has(envelope.id)) end(envelope, 'cancelled');
+    else toCall.push(envelope);
   }
   if (toCall.length === 0) return;
-  await ledger.advance(toCall.map(({ id, batchId, attempts }) => ({ id, batchId, state: 'in_flight', attempt: attempts.length + 1 })));
   const records = await Promise.all(toCall.map((envelope) => perform(options.http, envelope, calls, relay.signal)));
   // Calls cut short by shutdown did not really happen: leave the batch for redelivery.
   if (relay.signal.aborted) throw new Error(`${STAGE} closing: ${toCall.length} calls aborted, batch left for redelivery`);
@@ -92,10 +101,9 @@ async function handleBatch(
   ctx.metrics.messages.inc({ stage: STAGE, outcome: 'called' }, toCall.length);
 }
 
-function endReasonOf(envelope: Envelope, cancelled: ReadonlySet<string>, nowMs: number): EndReason | undefined {
-  if (cancelled.has(envelope.id)) return 'cancelled';
+function pastDeadline(envelope: Envelope, nowMs: number): boolean {
   const deadline = deadlineAtMs(envelope);
-  return deadline !== undefined && nowMs > deadline ? 'deadline_exceeded' : undefined;
+  return deadline !== undefined && nowMs > deadline;
 }
 
 async function perform(http: HttpCallPort, envelope: Envelope, metrics: CallMetrics, signal: AbortSignal): Promise<AttemptRecord> {

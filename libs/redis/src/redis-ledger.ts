@@ -13,7 +13,7 @@ import {
   type RequestStatus,
   type Transition,
 } from '@parc/store';
-import { ACCEPT_N, ADVANCE_N, CANCEL_2, FINALIZE_N } from './scripts/ledger-scripts.lua';
+import { ACCEPT_N, ADVANCE_N, ADVANCE_UNLESS_CANCELLED_N, CANCEL_2, FINALIZE_N } from './scripts/ledger-scripts.lua';
 import { defineScripts, type ScriptRunner } from './scripts/define';
 
 export interface RedisLedgerOptions {
@@ -31,13 +31,19 @@ export class RedisLedger implements RequestLedger {
   private readonly prefix: string;
   private readonly retentionMs: number;
   private readonly now: () => number;
-  private readonly scripts: ScriptRunner<'accept' | 'advance' | 'finalize' | 'cancel'>;
+  private readonly scripts: ScriptRunner<'accept' | 'advance' | 'advanceUnlessCancelled' | 'finalize' | 'cancel'>;
 
   constructor(private readonly redis: Redis, options: RedisLedgerOptions = {}) {
     this.prefix = options.prefix ?? 'parc';
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.now = options.now ?? Date.now;
-    this.scripts = defineScripts(redis, { accept: ACCEPT_N, advance: ADVANCE_N, finalize: FINALIZE_N, cancel: CANCEL_2 });
+    this.scripts = defineScripts(redis, {
+      accept: ACCEPT_N,
+      advance: ADVANCE_N,
+      advanceUnlessCancelled: ADVANCE_UNLESS_CANCELLED_N,
+      finalize: FINALIZE_N,
+      cancel: CANCEL_2,
+    });
   }
 
   async accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void> {
@@ -56,6 +62,17 @@ export class RedisLedger implements RequestLedger {
       ...transitions.flatMap((t) => [t.state, transitionRank(t.state, t.attempt), t.state === 'in_flight' ? t.attempt - 1 : t.attempt]),
     ];
     await this.scripts.advance(keys, args);
+  }
+
+  async advanceUnlessCancelled(transitions: readonly Transition[]): Promise<Set<string>> {
+    if (transitions.length === 0) return new Set();
+    const keys = transitions.flatMap((t) => [this.requestKey(t.id), this.batchKey(t.batchId)]);
+    const args = [
+      this.now(),
+      this.retentionMs,
+      ...transitions.flatMap((t) => [t.id, t.state, transitionRank(t.state, t.attempt), t.state === 'in_flight' ? t.attempt - 1 : t.attempt]),
+    ];
+    return new Set((await this.scripts.advanceUnlessCancelled(keys, args)) as string[]);
   }
 
   async finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>> {

@@ -87,6 +87,12 @@ export interface RequestLedger {
   finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>>;
   /** The ids among `refs` whose request or batch has a cancellation requested. */
   cancelled(refs: readonly RequestRef[]): Promise<Set<string>>;
+  /**
+   * `advance` for the transitions whose request and batch have no cancellation requested, in one
+   * step (one round trip: parc-caller runs it before every batch of calls). Returns the ids that
+   * were cancelled, and so not advanced.
+   */
+  advanceUnlessCancelled(transitions: readonly Transition[]): Promise<Set<string>>;
   /** Requests cancellation of one request; undefined when unknown or expired. */
   requestCancel(id: string): Promise<RequestStatus | undefined>;
   /** Requests cancellation of every request in a batch; undefined when unknown or expired. */

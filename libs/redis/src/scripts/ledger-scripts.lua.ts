@@ -58,6 +58,31 @@ return applied
 `;
 
 /**
+ * advance-unless-cancelled-N: advance-N for the requests whose request and batch hashes carry no
+ * cancel flag. KEYS as advance-N; ARGV[1] now ms, ARGV[2] retention ms; per transition i:
+ * ARGV[4i-1] id, ARGV[4i] state, ARGV[4i+1] rank, ARGV[4i+2] attempts.
+ * Returns the ids that are cancelled (left as they were).
+ */
+export const ADVANCE_UNLESS_CANCELLED_N = `
+local now, ttl = ARGV[1], tonumber(ARGV[2])
+local cancelled = {}
+for i = 1, #KEYS / 2 do
+  local req, batch = KEYS[2 * i - 1], KEYS[2 * i]
+  local id, state, rank, attempts = ARGV[4 * i - 1], ARGV[4 * i], tonumber(ARGV[4 * i + 1]), ARGV[4 * i + 2]
+  local current = redis.call('HMGET', req, 's', 'r', 'c')
+  if current[3] == '1' or redis.call('HGET', batch, 'c') == '1' then
+    cancelled[#cancelled + 1] = id
+  elseif current[1] and rank > tonumber(current[2]) then
+    redis.call('HSET', req, 's', state, 'r', rank, 'a', attempts, 'u', now)
+    redis.call('PEXPIRE', req, ttl)
+    redis.call('HINCRBY', batch, current[1], -1)
+    redis.call('HINCRBY', batch, state, 1)
+  end
+end
+return cancelled
+`;
+
+/**
  * finalize-N: record final outcomes once and enqueue their callbacks in the same step.
  * KEYS[1] callbacks stream; per record i: KEYS[2i] request hash, KEYS[2i+1] batch hash
  * ARGV[1] now ms, ARGV[2] retention ms, ARGV[3] final rank; per record i, six values from ARGV[4]:

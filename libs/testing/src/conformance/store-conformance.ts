@@ -118,6 +118,11 @@ export function describeStoreConformance(target: StoreConformanceTarget): void {
       expect(await stores.ledger.requestBatchCancel(unique('unknown'))).toBeUndefined();
       const refs = [r1, r2, r3].map((id, i) => ({ id, batchId: i < 2 ? batch1 : batch2 }));
       expect([...(await stores.ledger.cancelled(refs))].sort()).toEqual([r1, r3].sort());
+      const starting = refs.map((ref) => ({ ...ref, state: 'in_flight' as const, attempt: 1 }));
+      expect([...(await stores.ledger.advanceUnlessCancelled(starting))].sort()).toEqual([r1, r3].sort());
+      expect(await stores.ledger.status(r1)).toMatchObject({ state: 'queued', cancelRequested: true });
+      expect(await stores.ledger.status(r2)).toMatchObject({ state: 'in_flight', cancelRequested: false });
+      expect(await stores.ledger.status(r3)).toMatchObject({ state: 'queued' }); // cancelled with its batch
       const log = await stores.ledger.cancellationsAfter(start, 10);
       expect(log.map(({ requestId, batchId }) => ({ requestId, batchId }))).toEqual([
         { requestId: r1, batchId: batch1 },
