@@ -52,12 +52,12 @@ export async function runCell(
 }
 
 /**
- * Once per system, before its first cell (not recorded): 10 s at 500 requests/s, so that JIT
+ * Once per system, before its first cell (not recorded): 30 s at 1,000 requests/s, so that JIT
  * compilation — the Kafka JVM's especially, which takes tens of seconds to reach full speed —
  * connection pools and consumer assignments are settled before anything is measured.
  */
 export async function warmUp(context: StepContext, targetLatencyMs: number): Promise<void> {
-  await runStep(context, { rate: 500, durationMs: 10_000, targetLatencyMs, failureRate: 0, drainMs: drainMsFor(targetLatencyMs) });
+  await runStep(context, { rate: 1000, durationMs: 30_000, targetLatencyMs, failureRate: 0, drainMs: drainMsFor(targetLatencyMs) });
   await settle(context);
 }
 

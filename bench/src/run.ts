@@ -104,7 +104,7 @@ async function benchSystem(
     say(`${key}: ${system.description}; idle RSS ${JSON.stringify(idleRssMb)}`);
     const cells: CellResult[] = [];
     const context = { system, infrastructure, target: shared.target, receiver: shared.receiver };
-    say(`${key}: warming up (10 s at 500/s, not recorded)`);
+    say(`${key}: warming up (30 s at 1,000/s, not recorded)`);
     await warmUp(context, matrix.latencies[0] ?? 20);
     for (const targetLatencyMs of matrix.latencies) {
       for (const failureRate of matrix.failureRates) {
