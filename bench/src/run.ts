@@ -99,7 +99,9 @@ async function benchSystem(
     ...(cpuProfileDir ? { cpuProfileDir: join(cpuProfileDir, key) } : {}),
   });
   try {
-    await new Promise((resolve) => setTimeout(resolve, 3_000)); // settle before the idle reading
+    // Idle means settled: V8 keeps start-up garbage (heap ~55 MB, RSS ~105 MB for the proxy) until
+    // its memory reducer runs ~10 s later (heap ~22 MB, RSS ~72 MB); 15 s reads the idle process.
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
     const idleRssMb = Object.fromEntries([...system.processes(), ...infrastructure].map((p) => [p.name, Math.round(rssMb(p.pid) ?? 0)]));
     say(`${key}: ${system.description}; idle RSS ${JSON.stringify(idleRssMb)}`);
     const cells: CellResult[] = [];
