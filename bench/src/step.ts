@@ -46,7 +46,6 @@ export async function runStep(context: StepContext, plan: StepPlan): Promise<Ste
   });
   const deadline = performance.now() + plan.drainMs;
   while (performance.now() < deadline && receiver.results.size < load.sent.length) await new Promise((r) => setTimeout(r, 50));
-  const elapsedMs = performance.now() - loadStarted;
   const after = cpuSnapshot(processes);
   const peakRssMb = peaks.stop();
 

@@ -79,7 +79,7 @@ export function throughputChart(group: CellGroup): string {
     descriptions.push(`${SYSTEM_NAMES[system]}: ${cell.steps.map((s) => `${s.offeredRate}→${s.completedRate}${s.stable ? '' : ' (unstable)'}`).join(', ')}`);
   }
   body.push(...legend(systems.map((s) => ({ label: `${s} ${SYSTEM_NAMES[s]}`, colour: SYSTEM_COLOURS[s] }))));
-  body.push(text(PLOT.right, PLOT.top - 16, 'filled: stable step · open: unstable or void', { 'text-anchor': 'end', fill: '#666', 'font-size': 11 }));
+  body.push(text(PLOT.right, HEIGHT - 8, 'filled: stable step · open: unstable or void · dashed: offered = completed', { 'text-anchor': 'end', fill: '#666', 'font-size': 11 }));
   return svgDocument({
     width: WIDTH,
     height: HEIGHT,
@@ -139,7 +139,7 @@ export function latencyChart(group: CellGroup): string {
     ...legend(
       systems.flatMap((s) => [
         { label: `${s} first attempt`, colour: SYSTEM_COLOURS[s] },
-        { label: `${s} added to callback`, colour: SYSTEM_COLOURS[s], dashed: true },
+        { label: `${s} added to callback (outlined)`, colour: SYSTEM_COLOURS[s], dashed: true },
       ]),
     ),
   );
@@ -149,6 +149,6 @@ export function latencyChart(group: CellGroup): string {
     height: HEIGHT,
     title: `Latency at half the knee — ${group.title}`,
     description: describe.length > 0 ? describe.join('. ') : 'no system reached a knee in this cell',
-    body: [text(PLOT.left, 28, `Latency at half the knee — ${group.title} (filled: to first attempt; outlined: added to callback)`, { 'font-size': 14, 'font-weight': 'bold' }), ...body],
+    body: [text(PLOT.left, 28, `Latency at half the knee — ${group.title}`, { 'font-size': 15, 'font-weight': 'bold' }), ...body],
   });
 }

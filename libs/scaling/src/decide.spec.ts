@@ -1,0 +1,206 @@
+import { decide } from './decide';
+import type { Observation, ParcObservation, Plan, ScalingPolicy, StageName } from './model';
+
+const stage = (cpuMillis: number, ratePerInstance: number, max = 8, min = 1) => ({ resources: { cpuMillis, memoryMiB: 128 }, min, max, ratePerInstance });
+
+const POLICY: ScalingPolicy = {
+  stages: {
+    proxy: stage(100, 2_000),
+    'proxy-store': stage(100, 5_000),
+    responder: stage(200, 1_000),
+    'parc-incoming': stage(100, 4_000),
+    'parc-caller': stage(200, 1_500),
+    'parc-outgoing': stage(100, 3_000),
+  },
+  drainTargetS: 10,
+  targetUtilisation: 0.8,
+  scaleDownCooldownMs: 30_000,
+  caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
+  parcs: { max: 4, partitions: 4, addCooldownMs: 30_000, drainCooldownMs: 120_000 },
+};
+
+const NOW = 1_000_000;
+const idle = { arrivalRate: 0, backlog: 0 };
+
+function parc(overrides: Partial<ParcObservation> = {}): ParcObservation {
+  return {
+    id: 'p1',
+    state: 'active',
+    createdAtMs: 0,
+    incoming: idle,
+    caller: { ...idle, inFlight: 0, callLatencyMs: 20 },
+    outgoing: idle,
+    delayed: { size: 0, dueSoon: 0 },
+    instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 1 },
+    callerParallelism: 64,
+    ...overrides,
+  };
+}
+
+function observe(overrides: Partial<Observation> = {}): Observation {
+  return {
+    nowMs: NOW,
+    proxy: idle,
+    proxyStore: idle,
+    responder: idle,
+    globalInstances: { proxy: 1, 'proxy-store': 1, responder: 1 },
+    parcs: [parc()],
+    capacity: { cpuMillis: 10_000, memoryMiB: 16_384 },
+    lastChangeMs: {},
+    ...overrides,
+  };
+}
+
+const desired = (plan: Plan, key: string): number | undefined => plan.stages.find((s) => s.key === key)?.desired;
+const reason = (plan: Plan, key: string): string => plan.stages.find((s) => s.key === key)?.reason ?? '';
+const withinBudget = (plan: Plan): boolean =>
+  plan.budget.planned.cpuMillis <= plan.budget.capacity.cpuMillis && plan.budget.planned.memoryMiB <= plan.budget.capacity.memoryMiB;
+
+describe('decide', () => {
+  it('keeps every stage at its minimum when idle, one Parc, budget respected', () => {
+    const plan = decide(observe(), POLICY);
+    expect(plan.stages.map((s) => [s.key, s.desired])).toEqual([
+      ['proxy', 1],
+      ['proxy-store', 1],
+      ['responder', 1],
+      ['p1/parc-incoming', 1],
+      ['p1/parc-caller', 1],
+      ['p1/parc-outgoing', 1],
+    ]);
+    expect(plan.parcs).toEqual([expect.objectContaining({ id: 'p1', action: 'keep', state: 'active', callerParallelism: 64 })]);
+    expect(plan.budget.planned).toEqual({ cpuMillis: 800, memoryMiB: 768 });
+    expect(reason(plan, 'proxy')).toMatch(/^steady at 1/);
+  });
+
+  it.each<[string, Partial<Observation>, string, number, RegExp]>([
+    ['the inbox backlog', { proxyStore: { arrivalRate: 8_000, backlog: 50_000 } }, 'proxy-store', 4, /^up 1 → 4: 8000\/s arriving, 50000 waiting/],
+    ['the responses lag', { responder: { arrivalRate: 2_000, backlog: 20_000 } }, 'responder', 5, /^up 1 → 5/],
+    ['ingress', { proxy: { arrivalRate: 5_000, backlog: 0 } }, 'proxy', 4, /^up 1 → 4/],
+    ['ready (slow calls: instances, not parallelism)', { parcs: [parc({ caller: { arrivalRate: 1_000, backlog: 10_000, inFlight: 64, callLatencyMs: 200 } })] }, 'p1/parc-caller', 8, /one instance handles 320\/s/],
+    ['done', { parcs: [parc({ outgoing: { arrivalRate: 6_000, backlog: 0 } })] }, 'p1/parc-outgoing', 3, /^up 1 → 3/],
+  ])('scales up on %s at once, saying why', (_name, overrides, key, expected, why) => {
+    const plan = decide(observe(overrides), POLICY);
+    expect(desired(plan, key)).toBe(expected);
+    expect(reason(plan, key)).toMatch(why);
+  });
+
+  it('caps a stage at its max and incoming at the partition count', () => {
+    const plan = decide(observe({ parcs: [parc({ incoming: { arrivalRate: 40_000, backlog: 0 } })] }), POLICY);
+    expect(desired(plan, 'p1/parc-incoming')).toBe(4);
+    expect(reason(plan, 'p1/parc-incoming')).toMatch(/capped at max 4/);
+  });
+
+  it('raises caller parallelism, not instances, while calls are fast and callers full', () => {
+    const busy = parc({ caller: { arrivalRate: 2_000, backlog: 5_000, inFlight: 64, callLatencyMs: 20 } });
+    const plan = decide(observe({ parcs: [busy] }), POLICY);
+    expect(plan.parcs[0]).toMatchObject({ callerParallelism: 128 });
+    expect(plan.parcs[0]?.reason).toMatch(/parallelism 64 → 128: callers full \(64 of 64 in flight\) and calls fast/);
+  });
+
+  describe('does not flap', () => {
+    const low = observe({ globalInstances: { proxy: 1, 'proxy-store': 4, responder: 1 } });
+
+    it('holds instances through the scale-down cooldown', () => {
+      const plan = decide({ ...low, lastChangeMs: { 'proxy-store': NOW - 10_000 } }, POLICY);
+      expect(desired(plan, 'proxy-store')).toBe(4);
+      expect(reason(plan, 'proxy-store')).toMatch(/holding 4 \(load asks for 1; scale-down cooldown, 20 s left\)/);
+    });
+
+    it('scales down to the floor once the cooldown has passed', () => {
+      const plan = decide({ ...low, lastChangeMs: { 'proxy-store': NOW - 30_000 } }, POLICY);
+      expect(desired(plan, 'proxy-store')).toBe(1);
+      expect(reason(plan, 'proxy-store')).toMatch(/^down 4 → 1/);
+    });
+
+    it('gives the same plan for the same observation (a restarted loop decides alike)', () => {
+      const observation = { ...low, lastChangeMs: { 'proxy-store': NOW - 10_000 } };
+      expect(decide(observation, POLICY)).toEqual(decide(JSON.parse(JSON.stringify(observation)) as Observation, POLICY));
+    });
+  });
+
+  describe('with short capacity', () => {
+    it('never plans beyond it, and gives it to the bottleneck before idle stages', () => {
+      // 1,800 m: the six minimums take 800 m; the caller wants 6 × 200 m more than that.
+      const observation = observe({
+        capacity: { cpuMillis: 1_800, memoryMiB: 16_384 },
+        globalInstances: { proxy: 1, 'proxy-store': 3, responder: 1 },
+        lastChangeMs: { 'proxy-store': NOW - 1_000 }, // holding 3 through its cooldown, idle
+        parcs: [parc({ caller: { arrivalRate: 1_000, backlog: 10_000, inFlight: 64, callLatencyMs: 200 } })],
+      });
+      const plan = decide(observation, POLICY);
+      expect(withinBudget(plan)).toBe(true);
+      expect(plan.budget.planned.cpuMillis).toBe(1_800);
+      expect(desired(plan, 'p1/parc-caller')).toBe(6);
+      expect(desired(plan, 'proxy-store')).toBe(1); // its idle instances went to the caller
+      expect(reason(plan, 'p1/parc-caller')).toMatch(/capacity short: wanted 8, got 6/);
+    });
+
+    it('plans the minimums in order and stops where capacity ends', () => {
+      const plan = decide(observe({ capacity: { cpuMillis: 450, memoryMiB: 16_384 } }), POLICY);
+      expect(withinBudget(plan)).toBe(true);
+      expect(plan.stages.map((s) => s.desired)).toEqual([1, 1, 1, 0, 0, 0]);
+    });
+
+    it.each([100, 1_000, 2_500, 7_000])('stays within %i m whatever the load', (cpuMillis) => {
+      const heavy = { arrivalRate: 50_000, backlog: 1_000_000 };
+      const plan = decide(
+        observe({ capacity: { cpuMillis, memoryMiB: 2_048 }, proxy: heavy, proxyStore: heavy, responder: heavy, parcs: [parc({ incoming: heavy, outgoing: heavy })] }),
+        POLICY,
+      );
+      expect(withinBudget(plan)).toBe(true);
+    });
+  });
+
+  describe('the set of Parcs', () => {
+    const saturated = parc({
+      caller: { arrivalRate: 20_000, backlog: 100_000, inFlight: 4_096, callLatencyMs: 500 },
+      instances: { 'parc-incoming': 1, 'parc-caller': 8, 'parc-outgoing': 1 },
+    });
+
+    it('adds a Parc when callers at their max cannot keep up, starting it at the minimums', () => {
+      const plan = decide(observe({ parcs: [saturated] }), POLICY);
+      expect(plan.parcs.map((p) => [p.id, p.action])).toEqual([
+        ['p1', 'keep'],
+        ['p2', 'create'],
+      ]);
+      expect(plan.parcs[0]?.reason).toMatch(/^saturated: callers need \d+ instances at parallelism 64, max 8/);
+      expect(plan.parcs[1]?.reason).toBe('created: p1 cannot go faster');
+      expect((['parc-incoming', 'parc-caller', 'parc-outgoing'] as StageName[]).map((s) => desired(plan, `p2/${s}`))).toEqual([1, 1, 1]);
+    });
+
+    it('adds none within the add cooldown, beyond the max, or without capacity for its minimums', () => {
+      expect(decide(observe({ parcs: [{ ...saturated, createdAtMs: NOW - 5_000 }] }), POLICY).parcs).toHaveLength(1);
+      const four = ['p1', 'p2', 'p3', 'p4'].map((id) => ({ ...saturated, id }));
+      expect(decide(observe({ parcs: four, capacity: { cpuMillis: 100_000, memoryMiB: 100_000 } }), POLICY).parcs.map((p) => p.action)).not.toContain('create');
+      const tight = decide(observe({ parcs: [saturated], capacity: { cpuMillis: 1_100, memoryMiB: 16_384 } }), POLICY);
+      expect(tight.parcs.map((p) => p.id)).toEqual(['p1']);
+      expect(tight.parcs[0]?.reason).toMatch(/no capacity left for a new Parc/);
+      expect(withinBudget(tight)).toBe(true);
+    });
+
+    it('drains the newest Parc when the others can carry the load, and removes it once empty', () => {
+      const quiet = [parc({ id: 'p1' }), parc({ id: 'p2', createdAtMs: 500_000 })];
+      const plan = decide(observe({ parcs: quiet }), POLICY);
+      expect(plan.parcs.map((p) => [p.id, p.action, p.state])).toEqual([
+        ['p1', 'keep', 'active'],
+        ['p2', 'drain', 'draining'],
+      ]);
+      // Still holding work: it keeps its stages.
+      const busyDraining = parc({ id: 'p2', state: 'draining', outgoing: { arrivalRate: 0, backlog: 30 }, delayed: { size: 12, dueSoon: 0 } });
+      const holding = decide(observe({ parcs: [parc(), busyDraining] }), POLICY);
+      expect(holding.parcs[1]).toMatchObject({ id: 'p2', action: 'keep', state: 'draining' });
+      expect(desired(holding, 'p2/parc-outgoing')).toBe(1);
+      // Empty: removed, its stages go to zero.
+      const removed = decide(observe({ parcs: [parc(), parc({ id: 'p2', state: 'draining' })] }), POLICY);
+      expect(removed.parcs[1]).toMatchObject({ id: 'p2', action: 'remove', state: 'removed' });
+      expect(['parc-incoming', 'parc-caller', 'parc-outgoing'].map((s) => desired(removed, `p2/${s}`))).toEqual([0, 0, 0]);
+    });
+
+    it('keeps two busy Parcs, and drains none within the drain cooldown', () => {
+      const busy = { caller: { arrivalRate: 5_000, backlog: 0, inFlight: 1_000, callLatencyMs: 200 } };
+      expect(decide(observe({ parcs: [parc(busy), parc({ ...busy, id: 'p2' })] }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
+      const young = [parc(), parc({ id: 'p2', createdAtMs: NOW - 60_000 })];
+      expect(decide(observe({ parcs: young }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
+    });
+  });
+});

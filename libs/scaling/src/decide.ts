@@ -1,0 +1,298 @@
+import {
+  GLOBAL_STAGES,
+  PARC_STAGES,
+  stageKey,
+  type Observation,
+  type ParcObservation,
+  type ParcPlan,
+  type ParcStage,
+  type Plan,
+  type Resources,
+  type ScalingPolicy,
+  type StageLoad,
+  type StageName,
+  type StagePlan,
+} from './model';
+
+/** One stage's demand before capacity is shared out. */
+interface Demand {
+  readonly key: string;
+  readonly stage: StageName;
+  readonly parcId?: string;
+  readonly current: number;
+  /** Instances the load asks for, within [min, max], after hysteresis. */
+  readonly desired: number;
+  readonly min: number;
+  /** Messages per second to serve: arrivals plus the backlog spread over the drain target. */
+  readonly demandRate: number;
+  readonly perInstanceRate: number;
+  readonly resources: Resources;
+  readonly reason: string;
+}
+
+const fmt = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+
+/**
+ * The plan for this tick: instances per stage (global and per Parc), caller parallelism per Parc,
+ * and the set of Parcs — each with its reason in words. Pure: the same observation and policy
+ * always give the same plan. The plan never reserves more than `observation.capacity`; when it is
+ * short, instances go first to each stage's minimum, then one at a time to the stage furthest
+ * behind (largest demand per planned instance), so idle stages give way to the bottleneck.
+ */
+export function decide(observation: Observation, policy: ScalingPolicy): Plan {
+  const parcs = planParcs(observation, policy);
+  const demands = [
+    ...GLOBAL_STAGES.map((stage) => globalDemand(observation, policy, stage)),
+    ...parcs.flatMap(({ plan, observed }) => PARC_STAGES.map((stage) => parcDemand(observation, policy, plan, observed, stage))),
+  ];
+  let allocation = allocate(demands, observation.capacity);
+  let parcPlans = parcs.map(({ plan }) => plan);
+  const created = parcPlans.find((plan) => plan.action === 'create');
+  if (created && demands.some((d) => d.parcId === created.id && (allocation.get(d.key) ?? 0) < d.min)) {
+    // A Parc that cannot have its minimum of every stage would take no work: do not create it.
+    const without = demands.filter((d) => d.parcId !== created.id);
+    allocation = allocate(without, observation.capacity);
+    parcPlans = parcPlans.filter((plan) => plan !== created);
+    const existing = parcs.find(({ plan }) => plan.action !== 'create' && plan.reason.startsWith('saturated'));
+    if (existing) parcPlans = parcPlans.map((plan) => (plan.id === existing.plan.id ? { ...plan, reason: `${plan.reason}; no capacity left for a new Parc` } : plan));
+    return finish(without, allocation, parcPlans, observation);
+  }
+  return finish(demands, allocation, parcPlans, observation);
+}
+
+function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, number>, parcs: readonly ParcPlan[], observation: Observation): Plan {
+  const planned = { cpuMillis: 0, memoryMiB: 0 };
+  const stages: StagePlan[] = demands.map((demand) => {
+    const desired = allocation.get(demand.key) ?? 0;
+    planned.cpuMillis += desired * demand.resources.cpuMillis;
+    planned.memoryMiB += desired * demand.resources.memoryMiB;
+    const short = desired < demand.desired ? `; capacity short: wanted ${demand.desired}, got ${desired}` : '';
+    return {
+      key: demand.key,
+      stage: demand.stage,
+      ...(demand.parcId === undefined ? {} : { parcId: demand.parcId }),
+      current: demand.current,
+      desired,
+      reason: demand.reason + short,
+    };
+  });
+  return { stages, parcs, budget: { capacity: observation.capacity, planned } };
+}
+
+/** Instances needed for `demandRate` at the policy's target utilisation (unclamped). */
+function needed(demandRate: number, perInstanceRate: number, policy: ScalingPolicy): number {
+  if (demandRate <= 0) return 0;
+  return Math.ceil(demandRate / (perInstanceRate * policy.targetUtilisation) - 1e-9);
+}
+
+function demandRateOf(load: StageLoad, policy: ScalingPolicy): number {
+  return load.arrivalRate + load.backlog / policy.drainTargetS;
+}
+
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+
+/**
+ * Scale-up at once; scale-down only after the cooldown since the stage's last change, so that a
+ * dip between two bursts does not remove instances the next burst needs (no flapping).
+ */
+function withHysteresis(observation: Observation, policy: ScalingPolicy, key: string, current: number, raw: number, min: number, max: number, why: string): { desired: number; reason: string } {
+  const wanted = clamp(raw, min, max);
+  const capped = raw > max ? ` (capped at max ${max})` : '';
+  if (wanted > current) return { desired: wanted, reason: `up ${current} → ${wanted}: ${why}${capped}` };
+  if (wanted === current) return { desired: current, reason: `steady at ${current}: ${why}${capped}` };
+  const sinceChange = observation.nowMs - (observation.lastChangeMs[key] ?? Number.NEGATIVE_INFINITY);
+  const waitMs = policy.scaleDownCooldownMs - sinceChange;
+  if (waitMs > 0) {
+    const held = clamp(current, min, max);
+    return { desired: held, reason: `holding ${held} (load asks for ${wanted}; scale-down cooldown, ${fmt(waitMs / 1000)} s left): ${why}` };
+  }
+  return { desired: wanted, reason: `down ${current} → ${wanted}: ${why}` };
+}
+
+function describeLoad(load: StageLoad, perInstanceRate: number): string {
+  return `${fmt(load.arrivalRate)}/s arriving, ${load.backlog} waiting, one instance handles ${fmt(perInstanceRate)}/s`;
+}
+
+function globalDemand(observation: Observation, policy: ScalingPolicy, stage: (typeof GLOBAL_STAGES)[number]): Demand {
+  const load = stage === 'proxy' ? observation.proxy : stage === 'proxy-store' ? observation.proxyStore : observation.responder;
+  const stagePolicy = policy.stages[stage];
+  const key = stageKey(stage);
+  const demandRate = demandRateOf(load, policy);
+  const raw = needed(demandRate, stagePolicy.ratePerInstance, policy);
+  const current = observation.globalInstances[stage];
+  const { desired, reason } = withHysteresis(observation, policy, key, current, raw, stagePolicy.min, stagePolicy.max, describeLoad(load, stagePolicy.ratePerInstance));
+  return { key, stage, current, desired, min: stagePolicy.min, demandRate, perInstanceRate: stagePolicy.ratePerInstance, resources: stagePolicy.resources, reason };
+}
+
+/** A caller process's rate: bounded by its CPU and by parallelism ÷ call latency. */
+function callerRate(policy: ScalingPolicy, parallelism: number, callLatencyMs: number): number {
+  return Math.min(policy.stages['parc-caller'].ratePerInstance, (parallelism * 1000) / Math.max(1, callLatencyMs));
+}
+
+/** Most instances a stage of a Parc can use: incoming is bound by the topic's partitions. */
+function usableMax(policy: ScalingPolicy, stage: ParcStage): number {
+  const max = policy.stages[stage].max;
+  return stage === 'parc-incoming' ? Math.min(max, policy.parcs.partitions) : max;
+}
+
+function loadOf(parc: ParcObservation | undefined, stage: ParcStage): StageLoad {
+  if (!parc) return { arrivalRate: 0, backlog: 0 };
+  if (stage === 'parc-incoming') return parc.incoming;
+  if (stage === 'parc-caller') return { arrivalRate: parc.caller.arrivalRate, backlog: parc.caller.backlog + parc.delayed.dueSoon };
+  return parc.outgoing;
+}
+
+function parcDemand(observation: Observation, policy: ScalingPolicy, plan: ParcPlan, parc: ParcObservation | undefined, stage: ParcStage): Demand {
+  const stagePolicy = policy.stages[stage];
+  const key = stageKey(stage, plan.id);
+  const current = parc?.instances[stage] ?? 0;
+  const load = loadOf(parc, stage);
+  const perInstanceRate = stage === 'parc-caller' ? callerRate(policy, plan.callerParallelism, parc?.caller.callLatencyMs ?? 0) : stagePolicy.ratePerInstance;
+  const demandRate = demandRateOf(load, policy);
+  const base = { key, stage, parcId: plan.id, current, demandRate, perInstanceRate, resources: stagePolicy.resources } as const;
+  if (plan.action === 'remove') return { ...base, desired: 0, min: 0, reason: `Parc ${plan.id} drained: removing` };
+  if (plan.action === 'create') return { ...base, desired: stagePolicy.min, min: stagePolicy.min, reason: `new Parc ${plan.id}: starting at the minimum ${stagePolicy.min}` };
+  const raw = needed(demandRate, perInstanceRate, policy);
+  const result = withHysteresis(observation, policy, key, current, raw, stagePolicy.min, usableMax(policy, stage), describeLoad(load, perInstanceRate));
+  return { ...base, desired: result.desired, min: stagePolicy.min, reason: result.reason };
+}
+
+/**
+ * Caller parallelism of one Parc: doubled while its callers are full (in flight near the limit,
+ * work waiting) and calls are fast — cheaper than another process; halved when far below it.
+ * Slow calls keep parallelism and get instances instead (the demand uses the planned parallelism).
+ */
+function planParallelism(observation: Observation, policy: ScalingPolicy, parc: ParcObservation): { parallelism: number; why: string } {
+  const { minParallelism, maxParallelism, fastCallMs } = policy.caller;
+  const current = clamp(parc.callerParallelism, minParallelism, maxParallelism);
+  const limit = current * Math.max(1, parc.instances['parc-caller']);
+  const full = parc.caller.inFlight >= 0.9 * limit && parc.caller.backlog > 0;
+  const fast = parc.caller.callLatencyMs <= fastCallMs;
+  if (full && fast && current < maxParallelism) {
+    const next = Math.min(maxParallelism, current * 2);
+    return { parallelism: next, why: `parallelism ${current} → ${next}: callers full (${parc.caller.inFlight} of ${limit} in flight) and calls fast (${fmt(parc.caller.callLatencyMs)} ms)` };
+  }
+  const key = `${parc.id}/parallelism`;
+  const settled = observation.nowMs - (observation.lastChangeMs[key] ?? Number.NEGATIVE_INFINITY) >= policy.scaleDownCooldownMs;
+  if (parc.caller.inFlight < 0.25 * limit && current > minParallelism && settled) {
+    const next = Math.max(minParallelism, Math.floor(current / 2));
+    return { parallelism: next, why: `parallelism ${current} → ${next}: ${parc.caller.inFlight} of ${limit} in flight` };
+  }
+  return { parallelism: current, why: `parallelism ${current}` };
+}
+
+/** Whether a Parc cannot go faster: its callers or its incoming would need more than they may have. */
+function saturation(policy: ScalingPolicy, parc: ParcObservation, parallelism: number): string | undefined {
+  const incomingRaw = needed(demandRateOf(parc.incoming, policy), policy.stages['parc-incoming'].ratePerInstance, policy);
+  if (incomingRaw > usableMax(policy, 'parc-incoming') && parc.incoming.backlog > 0) {
+    return `saturated: incoming needs ${incomingRaw} instances, its ${policy.parcs.partitions} partitions allow ${usableMax(policy, 'parc-incoming')}`;
+  }
+  const callerLoad = loadOf(parc, 'parc-caller');
+  const callerRaw = needed(demandRateOf(callerLoad, policy), callerRate(policy, parallelism, parc.caller.callLatencyMs), policy);
+  const callersAtLimit = parallelism >= policy.caller.maxParallelism || parc.caller.callLatencyMs > policy.caller.fastCallMs;
+  if (callerRaw > policy.stages['parc-caller'].max && callersAtLimit && callerLoad.backlog > 0) {
+    return `saturated: callers need ${callerRaw} instances at parallelism ${parallelism}, max ${policy.stages['parc-caller'].max}`;
+  }
+  return undefined;
+}
+
+function drained(parc: ParcObservation): boolean {
+  return parc.incoming.backlog === 0 && parc.caller.backlog === 0 && parc.caller.inFlight === 0 && parc.outgoing.backlog === 0 && parc.delayed.size === 0;
+}
+
+function nextParcId(parcs: readonly ParcObservation[]): string {
+  const numbers = parcs.map((parc) => Number(/^p(\d+)$/.exec(parc.id)?.[1] ?? 0));
+  return `p${Math.max(0, ...numbers) + 1}`;
+}
+
+/**
+ * The set of Parcs: a new one when an active Parc is saturated (and the add cooldown has passed);
+ * the newest active one drained when the others could carry the load at half their maximum; a
+ * draining one removed once everything it held is done (nothing is lost: it keeps its stages
+ * until then, and its due retries go back to active Parcs).
+ */
+function planParcs(observation: Observation, policy: ScalingPolicy): { plan: ParcPlan; observed?: ParcObservation }[] {
+  const plans: { plan: ParcPlan; observed?: ParcObservation }[] = [];
+  const saturated: string[] = [];
+  for (const parc of observation.parcs) {
+    const { parallelism, why } = planParallelism(observation, policy, parc);
+    if (parc.state === 'draining') {
+      const done = drained(parc);
+      plans.push({
+        plan: { id: parc.id, action: done ? 'remove' : 'keep', state: done ? 'removed' : 'draining', callerParallelism: parallelism, reason: done ? 'drained: nothing left in its topic, ready, done or delayed set' : `draining; ${why}` },
+        observed: parc,
+      });
+      continue;
+    }
+    const full = saturation(policy, parc, parallelism);
+    if (full) saturated.push(parc.id);
+    plans.push({ plan: { id: parc.id, action: 'keep', state: 'active', callerParallelism: parallelism, reason: full ? `${full}; ${why}` : why }, observed: parc });
+  }
+  const active = observation.parcs.filter((parc) => parc.state === 'active');
+  const newest = Math.max(Number.NEGATIVE_INFINITY, ...observation.parcs.map((parc) => parc.createdAtMs));
+  const sinceNewest = observation.nowMs - newest;
+  if (saturated.length > 0 && observation.parcs.length < policy.parcs.max && sinceNewest >= policy.parcs.addCooldownMs) {
+    const id = nextParcId(observation.parcs);
+    plans.push({ plan: { id, action: 'create', state: 'active', callerParallelism: policy.caller.minParallelism, reason: `created: ${saturated.join(', ')} cannot go faster` } });
+    return plans;
+  }
+  const drainable = active.length >= 2 && saturated.length === 0 && sinceNewest >= policy.parcs.drainCooldownMs;
+  if (drainable && fitsInFewer(policy, active)) {
+    const victim = active.reduce((a, b) => (b.createdAtMs > a.createdAtMs ? b : a));
+    return plans.map((entry) =>
+      entry.plan.id === victim.id ? { ...entry, plan: { ...entry.plan, action: 'drain', state: 'draining', reason: `draining: the other ${active.length - 1} Parc(s) can carry the load` } } : entry,
+    );
+  }
+  return plans;
+}
+
+/** Whether the active Parcs' caller and incoming demand fits in one Parc fewer, at half their maximum. */
+function fitsInFewer(policy: ScalingPolicy, active: readonly ParcObservation[]): boolean {
+  const fewer = active.length - 1;
+  const fits = (stage: ParcStage, rate: (parc: ParcObservation) => number, perInstance: (parc: ParcObservation) => number): boolean => {
+    const instances = active.reduce((sum, parc) => sum + needed(rate(parc), perInstance(parc), policy), 0);
+    return instances <= (fewer * usableMax(policy, stage)) / 2;
+  };
+  return (
+    fits('parc-incoming', (parc) => demandRateOf(parc.incoming, policy), () => policy.stages['parc-incoming'].ratePerInstance) &&
+    fits('parc-caller', (parc) => demandRateOf(loadOf(parc, 'parc-caller'), policy), (parc) => callerRate(policy, policy.caller.maxParallelism, parc.caller.callLatencyMs))
+  );
+}
+
+/**
+ * Shares `capacity` out: each stage's minimum first (global stages, then Parcs oldest first),
+ * then one instance at a time to the stage with the most demand per planned instance, until
+ * every stage has what it wants or nothing more fits. Never plans beyond `capacity`.
+ */
+function allocate(demands: readonly Demand[], capacity: Resources): Map<string, number> {
+  const allocation = new Map<string, number>(demands.map((d) => [d.key, 0]));
+  let free = { ...capacity };
+  const fits = (r: Resources): boolean => r.cpuMillis <= free.cpuMillis && r.memoryMiB <= free.memoryMiB;
+  const take = (d: Demand): void => {
+    allocation.set(d.key, (allocation.get(d.key) ?? 0) + 1);
+    free = { cpuMillis: free.cpuMillis - d.resources.cpuMillis, memoryMiB: free.memoryMiB - d.resources.memoryMiB };
+  };
+  for (const d of demands) {
+    for (let i = 0; i < Math.min(d.min, d.desired) && fits(d.resources); i++) take(d);
+  }
+  const open = new Set(demands.filter((d) => (allocation.get(d.key) ?? 0) < d.desired));
+  while (open.size > 0) {
+    let best: Demand | undefined;
+    let bestUrgency = Number.NEGATIVE_INFINITY;
+    for (const d of open) {
+      const planned = allocation.get(d.key) ?? 0;
+      // Demand per planned instance: how far behind this stage would be. A stage holding
+      // instances through its cooldown with no demand comes last.
+      const urgency = planned === 0 ? Number.POSITIVE_INFINITY : d.demandRate / (planned * d.perInstanceRate);
+      if (urgency > bestUrgency) {
+        best = d;
+        bestUrgency = urgency;
+      }
+    }
+    if (!best) break;
+    if (fits(best.resources)) take(best);
+    else open.delete(best);
+    if ((allocation.get(best.key) ?? 0) >= best.desired) open.delete(best);
+  }
+  return allocation;
+}

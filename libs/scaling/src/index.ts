@@ -1,0 +1,2 @@
+export * from './model';
+export { decide } from './decide';
