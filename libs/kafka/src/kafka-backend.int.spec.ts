@@ -16,7 +16,7 @@ describe('KafkaBackend.ensureQueue', () => {
     try {
       await Promise.all(backends.map((backend) => backend.ensureQueue(topic, { partitions: 3 })));
       await backends[0]?.publish(topic, [{ payload: 'after the race', key: 'k' }]);
-      expect(await backends[0]?.backlog(topic, 'nobody-yet')).toEqual({ waiting: 1, inFlight: 0 });
+      expect(await backends[0]?.backlog(topic, 'nobody-yet')).toEqual({ waiting: 1, inFlight: 0, added: 1 });
     } finally {
       await Promise.all(backends.map((backend) => backend.close()));
     }

@@ -175,13 +175,15 @@ export class KafkaBackend implements QueueBackend {
     );
     const committedByPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
     let waiting = 0n;
+    let added = 0n;
     for (const { partition, high, low } of ends) {
+      added += BigInt(high);
       const position = committedByPartition.get(partition) ?? -1n;
       // -1: the group never committed here, so everything still retained is waiting.
       const from = position < 0n ? BigInt(low) : position;
       if (BigInt(high) > from) waiting += BigInt(high) - from;
     }
-    return { waiting: Number(waiting), inFlight: 0 };
+    return { waiting: Number(waiting), inFlight: 0, added: Number(added) };
   }
 
   async ping(): Promise<void> {

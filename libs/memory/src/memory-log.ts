@@ -92,8 +92,8 @@ export class MemoryLog {
 
   backlog(groupName: string): QueueBacklog {
     const group = this.groups.get(groupName);
-    if (!group) return { waiting: this.nextSeq - this.baseSeq(), inFlight: 0 };
-    return { waiting: this.nextSeq - group.cursor, inFlight: group.leases.size };
+    if (!group) return { waiting: this.nextSeq - this.baseSeq(), inFlight: 0, added: this.nextSeq - 1 };
+    return { waiting: this.nextSeq - group.cursor, inFlight: group.leases.size, added: this.nextSeq - 1 };
   }
 
   /** Calls `listener` on the next append; returns the unsubscribe function. */

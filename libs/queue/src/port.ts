@@ -72,6 +72,12 @@ export interface QueueBacklog {
   readonly waiting: number;
   /** Messages delivered and not yet acknowledged (0 where the backend cannot tell, i.e. Kafka). */
   readonly inFlight: number;
+  /**
+   * Messages ever published to the queue: only grows, so two readings give the arrival rate
+   * (the scheduler's signals). Kafka: the sum of the partitions' end offsets; Redis: the stream's
+   * entries-added counter; 0 for a queue that does not exist yet.
+   */
+  readonly added: number;
 }
 
 export interface EnsureQueueOptions {

@@ -100,15 +100,17 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
   }
 
   async backlog(queue: string, group: string): Promise<QueueBacklog> {
-    const [[lengthError, length], [pendingError, summary]] = (await this.commands
+    const [[lengthError, length], [pendingError, summary], [infoError, info]] = (await this.commands
       .pipeline()
       .xlen(queue)
       .xpending(queue, group)
-      .exec()) as [[Error | null, number], [Error | null, [number, ...unknown[]] | null]];
+      .xinfo('STREAM', queue)
+      .exec()) as [[Error | null, number], [Error | null, [number, ...unknown[]] | null], [Error | null, unknown[] | null]];
     if (lengthError) throw this.unavailable(`read the length of ${queue}`, lengthError);
     // A group that does not exist yet has nothing in flight; everything in the stream waits.
     const inFlight = pendingError || !summary ? 0 : Number(summary[0]);
-    return { waiting: Math.max(0, length - inFlight), inFlight };
+    // XINFO fails for a stream that does not exist yet: nothing was ever added.
+    return { waiting: Math.max(0, length - inFlight), inFlight, added: infoError || !info ? 0 : entriesAdded(info, length) };
   }
 
   async ping(): Promise<void> {
@@ -180,3 +182,8 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
   }
 }
 
+/** The stream's entries-added counter from an XINFO STREAM reply (Redis 7+; older: its length). */
+function entriesAdded(info: readonly unknown[], length: number): number {
+  const index = info.indexOf('entries-added');
+  return index >= 0 ? Number(info[index + 1]) : length;
+}

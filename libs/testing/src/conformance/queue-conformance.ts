@@ -175,9 +175,11 @@ export function describeQueueConformance(target: QueueConformanceTarget): void {
       expect(payloads()).toEqual(['before-0', 'before-1', 'during-0', 'during-1']);
     });
 
-    it('reports what waits in the backlog', async () => {
+    it('reports what waits in the backlog, and how many were ever added', async () => {
+      expect((await backend.backlog(queue, group)).added).toBe(0);
       await backend.publish(queue, messages(4));
       await waitFor('a backlog of 4', async () => (await backend.backlog(queue, group)).waiting === 4);
+      expect((await backend.backlog(queue, group)).added).toBe(4);
       const { deliveries, consumer } = await collect();
       await waitFor('4 deliveries', () => deliveries.length >= 4);
       await consumer.close();
@@ -185,6 +187,7 @@ export function describeQueueConformance(target: QueueConformanceTarget): void {
         const backlog = await backend.backlog(queue, group);
         return backlog.waiting === 0 && backlog.inFlight === 0;
       });
+      expect((await backend.backlog(queue, group)).added).toBe(4); // consumed and deleted, still counted
     });
 
     it('lets a running handler finish on close and acknowledges its batch; close is idempotent', async () => {
