@@ -48,7 +48,7 @@ describe(`the pipeline end to end: six processes on Redis ${process.env['PARC_TE
     expect(keys[0]).toEqual([]);
     const kafka = new KafkaBackend({ brokers: (process.env['KAFKA_BROKERS'] as string).split(','), clientId: 'e2e-check', clientLogLevel: 'nothing' });
     try {
-      expect(await kafka.backlog(`${stack.namespace}.requests.p1`, 'e2e-check')).toEqual({ waiting: 0, inFlight: 0 });
+      expect(await kafka.backlog(`${stack.namespace}.requests.p1`, 'e2e-check')).toMatchObject({ waiting: 0, inFlight: 0 });
     } finally {
       await kafka.close();
     }

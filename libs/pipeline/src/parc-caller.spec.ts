@@ -133,6 +133,6 @@ describe('parc-caller', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(aborted).toHaveLength(1);
     // Not acknowledged: still held, to be redelivered once its lease expires.
-    expect(await parc.backlog(names.ready, 'parc-caller')).toEqual({ waiting: 0, inFlight: 1 });
+    expect(await parc.backlog(names.ready, 'parc-caller')).toMatchObject({ waiting: 0, inFlight: 1 });
   });
 });

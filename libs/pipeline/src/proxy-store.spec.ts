@@ -66,6 +66,6 @@ describe('proxy-store', () => {
     await first;
     await proxy.publish(inbox, entries(3));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await proxy.backlog(inbox, 'proxy-store')).toEqual({ waiting: 3, inFlight: 0 });
+    expect(await proxy.backlog(inbox, 'proxy-store')).toMatchObject({ waiting: 3, inFlight: 0 });
   });
 });
