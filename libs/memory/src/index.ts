@@ -2,3 +2,4 @@ export { MemoryBackend, type MemoryBackendOptions } from './memory-backend';
 export { MemoryLedger } from './memory-ledger';
 export { MemoryIdempotencyStore } from './memory-idempotency';
 export { MemoryDeadLetterStore } from './memory-dead-letters';
+export { MemoryDecisionLog } from './memory-decision-log';

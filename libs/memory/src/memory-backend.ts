@@ -16,6 +16,7 @@ import { MemoryDelayedQueue } from './memory-delayed-queue';
 import { MemoryLedger } from './memory-ledger';
 import { MemoryIdempotencyStore } from './memory-idempotency';
 import { MemoryDeadLetterStore } from './memory-dead-letters';
+import { MemoryDecisionLog } from './memory-decision-log';
 
 export interface MemoryBackendOptions {
   /** How long a delivered batch stays leased to its consumer without renewal (default 30 s). */
@@ -43,6 +44,7 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   private memoryLedger: MemoryLedger | undefined;
   private memoryIdempotency: MemoryIdempotencyStore | undefined;
   private memoryDeadLetters: MemoryDeadLetterStore | undefined;
+  private memoryDecisionLog: MemoryDecisionLog | undefined;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -74,6 +76,11 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   idempotency(): MemoryIdempotencyStore {
     this.memoryIdempotency ??= new MemoryIdempotencyStore(this.now);
     return this.memoryIdempotency;
+  }
+
+  decisionLog(): MemoryDecisionLog {
+    this.memoryDecisionLog ??= new MemoryDecisionLog();
+    return this.memoryDecisionLog;
   }
 
   deadLetters(): MemoryDeadLetterStore {

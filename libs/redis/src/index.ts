@@ -2,3 +2,4 @@ export { RedisBackend, type RedisBackendOptions } from './redis-backend';
 export { RedisLedger, type RedisLedgerOptions } from './redis-ledger';
 export { RedisIdempotencyStore } from './redis-idempotency';
 export { RedisDeadLetterStore } from './redis-dead-letters';
+export { RedisDecisionLog } from './redis-decision-log';

@@ -19,6 +19,7 @@ import { entryFields } from './stream-entries';
 import { RedisLedger, type RedisLedgerOptions } from './redis-ledger';
 import { RedisIdempotencyStore } from './redis-idempotency';
 import { RedisDeadLetterStore } from './redis-dead-letters';
+import { RedisDecisionLog } from './redis-decision-log';
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host:port[/db]` */
@@ -128,6 +129,11 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
 
   idempotency(): RedisIdempotencyStore {
     return new RedisIdempotencyStore(this.commands, this.prefix);
+  }
+
+  /** The scheduler's decision log on this Redis (the proxy's). */
+  decisionLog(): RedisDecisionLog {
+    return new RedisDecisionLog(this.commands, this.prefix);
   }
 
   deadLetters(): RedisDeadLetterStore {

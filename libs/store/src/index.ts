@@ -12,4 +12,5 @@ export {
 } from './ledger';
 export type { IdempotencyClaim, IdempotencyStore } from './idempotency';
 export type { DeadLetter, DeadLetterPage, DeadLetterStore } from './dead-letters';
+export type { DecisionLog } from './decision-log';
 export { transitionRank, FINAL_RANK } from './rank';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, QueueBackend } from '@parc/queue';
-import type { DeadLetterStore, IdempotencyStore, RequestLedger } from '@parc/store';
+import type { DeadLetterStore, DecisionLog, IdempotencyStore, RequestLedger } from '@parc/store';
 import { delay, waitFor } from './wait-for';
 
 /** The stores of one backend, as the store conformance suite uses them. */
@@ -9,6 +9,7 @@ export interface StoreSet {
   readonly ledger: RequestLedger;
   readonly idempotency: IdempotencyStore;
   readonly deadLetters: DeadLetterStore;
+  readonly decisionLog: DecisionLog;
 }
 
 export interface StoreConformanceTarget {
@@ -172,6 +173,13 @@ export function describeStoreConformance(target: StoreConformanceTarget): void {
       const replayed = await drain(1);
       expect(replayed.map((d) => [d.payload, d.key])).toEqual([['{"attempt":0}', d0]]);
       await stores.deadLetters.replay([d1, d2], unique('cleanup'), (job) => job);
+    });
+
+    it('keeps the newest decision-log entries, newest first, within the bound', async () => {
+      for (let i = 1; i <= 5; i++) await stores.decisionLog.append(JSON.stringify({ tick: i }), 3);
+      expect((await stores.decisionLog.recent(10)).map((entry) => JSON.parse(entry) as { tick: number })).toEqual([{ tick: 5 }, { tick: 4 }, { tick: 3 }]);
+      expect(await stores.decisionLog.recent(1)).toEqual([JSON.stringify({ tick: 5 })]);
+      expect(await stores.decisionLog.recent(0)).toEqual([]);
     });
   });
 }
