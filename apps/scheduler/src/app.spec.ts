@@ -1,7 +1,7 @@
-import { verifyServiceContract } from '@parc/service-kit';
+import { verifyStageApp } from '@parc/runtime';
 import { buildApp } from './app';
 import { SERVICE, configSpec } from './config';
 
 it(`${SERVICE} serves health, readiness, metrics and house errors`, async () => {
-  expect(await verifyServiceContract({ service: SERVICE, spec: configSpec, build: buildApp })).toEqual([]);
+  expect(await verifyStageApp({ service: SERVICE, spec: configSpec, build: buildApp })).toEqual([]);
 });

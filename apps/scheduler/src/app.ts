@@ -1,11 +1,19 @@
 import { buildServiceApp, resolveServiceDeps, type ServiceApp, type ServiceDeps } from '@parc/service-kit';
+import { mountScheduler, type InjectedBackends } from '@parc/runtime';
 import { SERVICE, type AppConfig } from './config';
 
+export interface AppDeps extends ServiceDeps {
+  /** Backends to use instead of connecting (tests). */
+  readonly backends?: InjectedBackends;
+}
+
 /**
- * Composes the scheduler on the service kit (health, readiness, metrics, errors).
- * Its control loop (observe queues and lag → decide replicas → apply through a driver)
- * comes with issue #6, stopped by an onClose hook.
+ * scheduler: the control loop that scales every stage and the number of Parcs, and its decision
+ * log at GET /v1/scheduler/decisions. Health, readiness (one check per backend), metrics and
+ * graceful shutdown come from the kit.
  */
-export function buildApp(config: AppConfig, deps: ServiceDeps = {}): ServiceApp {
-  return buildServiceApp(resolveServiceDeps(SERVICE, config, deps));
+export function buildApp(config: AppConfig, deps: AppDeps = {}): ServiceApp {
+  const app = buildServiceApp(resolveServiceDeps(SERVICE, config, deps));
+  mountScheduler(app, config, deps.backends);
+  return app;
 }

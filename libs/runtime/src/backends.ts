@@ -1,5 +1,5 @@
 import type { DelayedQueueFactory, QueueBackend } from '@parc/queue';
-import type { DeadLetterStore, IdempotencyStore, RequestLedger } from '@parc/store';
+import type { DeadLetterStore, DecisionLog, IdempotencyStore, RequestLedger } from '@parc/store';
 
 /** A backend that holds queues, delayed sets and the stores: Redis in production, memory embedded. */
 export type StoreBackend = QueueBackend &
@@ -7,6 +7,7 @@ export type StoreBackend = QueueBackend &
     ledger(options?: { readonly retentionMs?: number }): RequestLedger;
     idempotency(): IdempotencyStore;
     deadLetters(): DeadLetterStore;
+    decisionLog(): DecisionLog;
   };
 
 /**

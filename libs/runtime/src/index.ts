@@ -15,3 +15,4 @@ export { responderSpec, mountResponder, type ResponderConfig } from './stages/re
 export { proxySpec, mountProxy, type ProxyConfig, type ProxyMountOptions } from './stages/proxy';
 export { embeddedSpec, buildEmbeddedApp, type EmbeddedApp, type EmbeddedConfig } from './embedded';
 export { memoryBackends, verifyStageApp, type StageAppBuilder } from './contract';
+export { schedulerSpec, mountScheduler, type SchedulerConfig } from './stages/scheduler';

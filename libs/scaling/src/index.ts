@@ -1,2 +1,3 @@
 export * from './model';
 export { decide } from './decide';
+export { DEFAULT_SCALING_POLICY } from './policy';

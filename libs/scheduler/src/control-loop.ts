@@ -1,0 +1,155 @@
+import { Gauge, Registry } from 'prom-client';
+import { errorBackoffMs, silentLogger, sleep, type QueueLogger } from '@parc/queue';
+import { decide, type Observation, type Plan, type ScalingPolicy } from '@parc/scaling';
+import { registerOnce, type CloseStep } from '@parc/service-kit';
+import type { DecisionLog } from '@parc/store';
+import type { ScalingDriver } from './driver';
+import { readSignals, toObservation, type PipelineSignals, type Readings } from './observe';
+
+/** One tick, as the decision log keeps it. */
+export interface DecisionEntry {
+  readonly atMs: number;
+  readonly driver: string;
+  readonly readings: Readings;
+  readonly observation: Observation;
+  readonly plan: Plan;
+  /** Whether the driver applied the plan; `error` says why not. */
+  readonly applied: boolean;
+  readonly error?: string;
+  /** When each stage (and each Parc's parallelism) last changed: the next tick's cooldowns. */
+  readonly lastChangeMs: Readonly<Record<string, number>>;
+}
+
+export interface ControlLoopOptions {
+  readonly signals: PipelineSignals;
+  readonly driver: ScalingDriver;
+  readonly policy: ScalingPolicy;
+  readonly decisions: DecisionLog;
+  /** Time between ticks; default 1000 ms. */
+  readonly tickMs?: number;
+  /** Ticks the decision log keeps; default 600 (10 minutes at 1 s). */
+  readonly maxEntries?: number;
+  /** Median call duration assumed while no signal measures it; default 100 ms. */
+  readonly callLatencyMs?: number;
+  readonly logger?: QueueLogger;
+  readonly registry?: Registry;
+  readonly now?: () => number;
+}
+
+export interface ControlLoop extends CloseStep {
+  close(): Promise<void>;
+  /** One observe → decide → act round (the loop calls it every tick; tests call it directly). */
+  tick(): Promise<DecisionEntry>;
+  /** Ticks every `tickMs` until closed (a failed tick is logged and retried with backoff). */
+  start(): void;
+}
+
+/**
+ * The scheduler's control loop. Stateless: each tick reads the driver's state, every signal and
+ * the previous tick's entry from the decision log (for rates and cooldowns), decides with the
+ * pure `decide`, applies through the driver and appends the new entry — so a killed and restarted
+ * scheduler carries on exactly where the old one stopped.
+ */
+export function createControlLoop(options: ControlLoopOptions): ControlLoop {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const tickMs = options.tickMs ?? 1_000;
+  const gauges = schedulerGauges(options.registry ?? new Registry());
+
+  const tick = async (): Promise<DecisionEntry> => {
+    const atMs = now();
+    const [cluster, [last]] = await Promise.all([options.driver.state(), options.decisions.recent(1)]);
+    const previous = last === undefined ? undefined : (JSON.parse(last) as DecisionEntry);
+    const readings = await readSignals(options.signals, cluster.parcs.map((parc) => parc.id), atMs);
+    const lastChangeMs = previous?.lastChangeMs ?? {};
+    const observation = toObservation({ readings, previous: previous?.readings, signals: options.signals, cluster, lastChangeMs, callLatencyMs: options.callLatencyMs ?? 100 });
+    const plan = decide(observation, options.policy);
+    let applied = true;
+    let error: string | undefined;
+    try {
+      await options.driver.apply(plan);
+    } catch (cause) {
+      applied = false;
+      error = cause instanceof Error ? cause.message : String(cause);
+      logger.warn({ err: cause, driver: options.driver.name }, 'the driver could not apply the plan; the next tick tries again');
+    }
+    const entry: DecisionEntry = {
+      atMs,
+      driver: options.driver.name,
+      readings,
+      observation,
+      plan,
+      applied,
+      ...(error === undefined ? {} : { error }),
+      lastChangeMs: applied ? changesOf(plan, observation, lastChangeMs, atMs) : lastChangeMs,
+    };
+    await options.decisions.append(JSON.stringify(entry), options.maxEntries ?? 600);
+    report(plan, observation, gauges, logger);
+    return entry;
+  };
+
+  const stopping = new AbortController();
+  let loop: Promise<void> | undefined;
+  return {
+    name: 'scheduler control loop',
+    tick,
+    start: () => {
+      loop ??= (async () => {
+        let failures = 0;
+        while (!stopping.signal.aborted) {
+          try {
+            await tick();
+            failures = 0;
+            await sleep(tickMs, stopping.signal);
+          } catch (cause) {
+            failures++;
+            logger.warn({ err: cause, failures }, 'scheduler tick failed; trying again');
+            await sleep(errorBackoffMs(failures, tickMs), stopping.signal);
+          }
+        }
+      })();
+    },
+    close: async () => {
+      stopping.abort();
+      await loop;
+    },
+  };
+}
+
+/** The cooldown clock: a stage whose planned count differs from what runs changes now. */
+function changesOf(plan: Plan, observation: Observation, before: Readonly<Record<string, number>>, atMs: number): Record<string, number> {
+  const changes: Record<string, number> = { ...before };
+  for (const stage of plan.stages) if (stage.desired !== stage.current) changes[stage.key] = atMs;
+  for (const parc of plan.parcs) {
+    const observed = observation.parcs.find((p) => p.id === parc.id);
+    if (observed && observed.callerParallelism !== parc.callerParallelism) changes[`${parc.id}/parallelism`] = atMs;
+  }
+  return changes;
+}
+
+interface SchedulerGauges {
+  readonly desired: Gauge<'stage'>;
+  readonly actual: Gauge<'stage'>;
+  readonly budget: Gauge<'resource' | 'kind'>;
+}
+
+function schedulerGauges(registry: Registry): SchedulerGauges {
+  return {
+    desired: registerOnce(registry, 'parc_scheduler_desired_instances', (r) => new Gauge({ name: 'parc_scheduler_desired_instances', help: 'Instances the latest plan wants per stage (p1/parc-caller for a Parc stage).', labelNames: ['stage'], registers: [r] })),
+    actual: registerOnce(registry, 'parc_scheduler_actual_instances', (r) => new Gauge({ name: 'parc_scheduler_actual_instances', help: 'Instances running per stage when the latest plan was made.', labelNames: ['stage'], registers: [r] })),
+    budget: registerOnce(registry, 'parc_scheduler_budget', (r) => new Gauge({ name: 'parc_scheduler_budget', help: 'Capacity available to Parc and what the latest plan reserves of it (cpu in millicores, memory in MiB).', labelNames: ['resource', 'kind'], registers: [r] })),
+  };
+}
+
+function report(plan: Plan, observation: Observation, gauges: SchedulerGauges, logger: QueueLogger): void {
+  for (const stage of plan.stages) {
+    gauges.desired.set({ stage: stage.key }, stage.desired);
+    gauges.actual.set({ stage: stage.key }, stage.current);
+    if (stage.desired !== stage.current) logger.info({ stage: stage.key, from: stage.current, to: stage.desired, reason: stage.reason }, 'scaling');
+  }
+  for (const parc of plan.parcs) if (parc.action !== 'keep') logger.info({ parc: parc.id, action: parc.action, reason: parc.reason }, 'Parc set change');
+  gauges.budget.set({ resource: 'cpu', kind: 'capacity' }, observation.capacity.cpuMillis);
+  gauges.budget.set({ resource: 'cpu', kind: 'planned' }, plan.budget.planned.cpuMillis);
+  gauges.budget.set({ resource: 'memory', kind: 'capacity' }, observation.capacity.memoryMiB);
+  gauges.budget.set({ resource: 'memory', kind: 'planned' }, plan.budget.planned.memoryMiB);
+}

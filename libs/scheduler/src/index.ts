@@ -1,0 +1,7 @@
+export { createControlLoop, type ControlLoop, type ControlLoopOptions, type DecisionEntry } from './control-loop';
+export { dryRunDriver, type ClusterState, type ParcState, type ScalingDriver } from './driver';
+export { readSignals, toObservation, type ParcSignals, type PipelineSignals, type Readings } from './observe';
+export { pipelineSignals, type PipelineSignalSources } from './signals/pipeline';
+export { queueBacklogSignal } from './signals/queue-backlog';
+export { delayedSetSignal } from './signals/delayed-set';
+export type { DelayedReading, QueueReading, Signal } from './signals/signal';

@@ -1,0 +1,96 @@
+import type { Observation, StageLoad } from '@parc/scaling';
+import type { ClusterState } from './driver';
+import type { DelayedReading, QueueReading, Signal } from './signals/signal';
+
+/** The signals of one Parc. */
+export interface ParcSignals {
+  /** Its Kafka requests topic, for its incoming group. */
+  readonly requests: Signal<QueueReading>;
+  readonly ready: Signal<QueueReading>;
+  readonly done: Signal<QueueReading>;
+  readonly delayed: Signal<DelayedReading>;
+}
+
+/** Every signal the scheduler reads each tick. */
+export interface PipelineSignals {
+  readonly inbox: Signal<QueueReading>;
+  readonly responses: Signal<QueueReading>;
+  readonly callbacks: Signal<QueueReading>;
+  /** By Parc id; a Parc without signals (just created) observes as idle. */
+  readonly parcs: (parcId: string) => ParcSignals;
+}
+
+/** One tick's raw readings, by signal name: what the decision log keeps for the next tick's rates. */
+export interface Readings {
+  readonly atMs: number;
+  readonly queues: Readonly<Record<string, QueueReading>>;
+  readonly delayed: Readonly<Record<string, DelayedReading>>;
+}
+
+/** Reads every signal of the pipeline and of the Parcs in `parcIds`, in parallel. */
+export async function readSignals(signals: PipelineSignals, parcIds: readonly string[], nowMs: number): Promise<Readings> {
+  const queueSignals = [signals.inbox, signals.responses, signals.callbacks, ...parcIds.flatMap((id) => {
+    const parc = signals.parcs(id);
+    return [parc.requests, parc.ready, parc.done];
+  })];
+  const delayedSignals = parcIds.map((id) => signals.parcs(id).delayed);
+  const [queues, delayed] = await Promise.all([
+    Promise.all(queueSignals.map(async (signal) => [signal.name, await signal.read(nowMs)] as const)),
+    Promise.all(delayedSignals.map(async (signal) => [signal.name, await signal.read(nowMs)] as const)),
+  ]);
+  return { atMs: nowMs, queues: Object.fromEntries(queues), delayed: Object.fromEntries(delayed) };
+}
+
+const EMPTY: QueueReading = { waiting: 0, inFlight: 0, added: 0 };
+
+/**
+ * The observation `decide` takes, from this tick's readings, the previous tick's (for rates: the
+ * change of each queue's `added` counter over the time between them; none on the very first tick)
+ * and what the driver reports running. Pure.
+ */
+export function toObservation(input: {
+  readonly readings: Readings;
+  readonly previous: Readings | undefined;
+  readonly signals: PipelineSignals;
+  readonly cluster: ClusterState;
+  readonly lastChangeMs: Readonly<Record<string, number>>;
+  /** Median call duration when no signal says otherwise (ms). */
+  readonly callLatencyMs: number;
+}): Observation {
+  const { readings, previous, signals, cluster } = input;
+  const queue = (signal: Signal<QueueReading>): QueueReading => readings.queues[signal.name] ?? EMPTY;
+  const rate = (signal: Signal<QueueReading>): number => {
+    const before = previous?.queues[signal.name];
+    const seconds = previous ? (readings.atMs - previous.atMs) / 1000 : 0;
+    if (!before || seconds <= 0) return 0;
+    return Math.max(0, (queue(signal).added - before.added) / seconds);
+  };
+  const load = (signal: Signal<QueueReading>, extraBacklog = 0): StageLoad => ({
+    arrivalRate: rate(signal),
+    backlog: queue(signal).waiting + queue(signal).inFlight + extraBacklog,
+  });
+  return {
+    nowMs: readings.atMs,
+    proxy: { arrivalRate: rate(signals.inbox), backlog: 0 },
+    proxyStore: load(signals.inbox),
+    responder: { arrivalRate: rate(signals.responses), backlog: queue(signals.responses).waiting + queue(signals.callbacks).waiting },
+    globalInstances: cluster.globalInstances,
+    capacity: cluster.capacity,
+    lastChangeMs: input.lastChangeMs,
+    parcs: cluster.parcs.map((parc) => {
+      const own = signals.parcs(parc.id);
+      const ready = queue(own.ready);
+      return {
+        id: parc.id,
+        state: parc.state,
+        createdAtMs: parc.createdAtMs,
+        instances: parc.instances,
+        callerParallelism: parc.callerParallelism,
+        incoming: load(own.requests),
+        caller: { arrivalRate: rate(own.ready), backlog: ready.waiting, inFlight: ready.inFlight, callLatencyMs: input.callLatencyMs },
+        outgoing: load(own.done),
+        delayed: readings.delayed[own.delayed.name] ?? { size: 0, dueSoon: 0 },
+      };
+    }),
+  };
+}
