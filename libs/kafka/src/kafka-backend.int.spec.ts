@@ -22,3 +22,14 @@ describe('KafkaBackend.ensureQueue', () => {
     }
   });
 });
+
+describe('KafkaBackend.backlog', () => {
+  it('reads a topic nobody created yet as empty, as Redis reads a missing stream', async () => {
+    const backend = createBackend();
+    try {
+      expect(await backend.backlog(`missing-${Date.now().toString(36)}`, 'g')).toEqual({ waiting: 0, inFlight: 0, added: 0 });
+    } finally {
+      await backend.close();
+    }
+  });
+});

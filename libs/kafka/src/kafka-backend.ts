@@ -170,9 +170,18 @@ export class KafkaBackend implements QueueBackend {
   /** Consumer lag: per partition, the end offset minus the group's committed offset, summed. */
   async backlog(topic: string, group: string): Promise<QueueBacklog> {
     const admin = await this.connectedAdmin();
-    const [ends, committed] = await this.unavailableOnError(`read offsets of ${topic}`, () =>
-      Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]),
-    );
+    // Retriable errors (a coordinator still loading, metadata not yet updated) are retried.
+    const offsets = await this.withRetries(`read offsets of ${topic}`, async () => {
+      try {
+        return await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+      } catch (error) {
+        // A topic nobody created yet holds nothing, as a Redis stream that does not exist.
+        if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION' && !(await admin.listTopics()).includes(topic)) return undefined;
+        throw error;
+      }
+    });
+    if (offsets === undefined) return { waiting: 0, inFlight: 0, added: 0 };
+    const [ends, committed] = offsets;
     const committedByPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
     let waiting = 0n;
     let added = 0n;
