@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { decide } from './decide';
+import { DEFAULT_SCALING_POLICY } from './policy';
+import { GLOBAL_STAGES, PARC_STAGES, type Observation, type ParcObservation } from './model';
+
+const load = fc.record({ arrivalRate: fc.double({ min: 0, max: 100_000, noNaN: true }), backlog: fc.nat(5_000_000) });
+const count = fc.nat(40);
+
+const parc = (id: string, createdAtMs: number): fc.Arbitrary<ParcObservation> =>
+  fc.record({
+    id: fc.constant(id),
+    state: fc.constantFrom('active' as const, 'draining' as const),
+    createdAtMs: fc.constant(createdAtMs),
+    incoming: load,
+    caller: fc.record({ arrivalRate: fc.double({ min: 0, max: 100_000, noNaN: true }), backlog: fc.nat(5_000_000), inFlight: fc.nat(100_000), callLatencyMs: fc.double({ min: 0, max: 60_000, noNaN: true }) }),
+    outgoing: load,
+    delayed: fc.record({ size: fc.nat(1_000_000), dueSoon: fc.nat(1_000_000) }),
+    instances: fc.record({ 'parc-incoming': count, 'parc-caller': count, 'parc-outgoing': count }),
+    callerParallelism: fc.integer({ min: 1, max: 2_048 }),
+  });
+
+const observation: fc.Arbitrary<Observation> = fc
+  .record({
+    nowMs: fc.integer({ min: 0, max: 10_000_000 }),
+    proxy: load,
+    proxyStore: load,
+    responder: load,
+    globalInstances: fc.record({ proxy: count, 'proxy-store': count, responder: count }),
+    parcs: fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => parc(`p${i + 1}`, i * 100_000)))),
+    capacity: fc.record({ cpuMillis: fc.nat(20_000), memoryMiB: fc.nat(32_768) }),
+    lastChangeMs: fc.constant({}),
+  })
+  .map((o) => o as Observation);
+
+describe('decide, for any observation', () => {
+  it('never plans more than the capacity, never more than a stage max, and gives every decision a reason', () => {
+    fc.assert(
+      fc.property(observation, (o) => {
+        const plan = decide(o, DEFAULT_SCALING_POLICY);
+        expect(plan.budget.planned.cpuMillis).toBeLessThanOrEqual(o.capacity.cpuMillis);
+        expect(plan.budget.planned.memoryMiB).toBeLessThanOrEqual(o.capacity.memoryMiB);
+        for (const stage of plan.stages) {
+          expect(stage.desired).toBeGreaterThanOrEqual(0);
+          expect(stage.desired).toBeLessThanOrEqual(DEFAULT_SCALING_POLICY.stages[stage.stage].max);
+          expect(stage.reason.length).toBeGreaterThan(0);
+        }
+        for (const p of plan.parcs) expect(p.reason.length).toBeGreaterThan(0);
+        expect(plan.stages).toHaveLength(GLOBAL_STAGES.length + PARC_STAGES.length * plan.parcs.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
