@@ -3,3 +3,4 @@ export { MemoryLedger } from './memory-ledger';
 export { MemoryIdempotencyStore } from './memory-idempotency';
 export { MemoryDeadLetterStore } from './memory-dead-letters';
 export { MemoryDecisionLog } from './memory-decision-log';
+export { MemoryParcRegistry } from './memory-parc-registry';

@@ -17,6 +17,7 @@ import { MemoryLedger } from './memory-ledger';
 import { MemoryIdempotencyStore } from './memory-idempotency';
 import { MemoryDeadLetterStore } from './memory-dead-letters';
 import { MemoryDecisionLog } from './memory-decision-log';
+import { MemoryParcRegistry } from './memory-parc-registry';
 
 export interface MemoryBackendOptions {
   /** How long a delivered batch stays leased to its consumer without renewal (default 30 s). */
@@ -45,6 +46,7 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   private memoryIdempotency: MemoryIdempotencyStore | undefined;
   private memoryDeadLetters: MemoryDeadLetterStore | undefined;
   private memoryDecisionLog: MemoryDecisionLog | undefined;
+  private memoryParcRegistry: MemoryParcRegistry | undefined;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -81,6 +83,11 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   decisionLog(): MemoryDecisionLog {
     this.memoryDecisionLog ??= new MemoryDecisionLog();
     return this.memoryDecisionLog;
+  }
+
+  parcRegistry(): MemoryParcRegistry {
+    this.memoryParcRegistry ??= new MemoryParcRegistry();
+    return this.memoryParcRegistry;
   }
 
   deadLetters(): MemoryDeadLetterStore {

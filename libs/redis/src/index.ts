@@ -3,3 +3,4 @@ export { RedisLedger, type RedisLedgerOptions } from './redis-ledger';
 export { RedisIdempotencyStore } from './redis-idempotency';
 export { RedisDeadLetterStore } from './redis-dead-letters';
 export { RedisDecisionLog } from './redis-decision-log';
+export { RedisParcRegistry } from './redis-parc-registry';

@@ -20,6 +20,7 @@ import { RedisLedger, type RedisLedgerOptions } from './redis-ledger';
 import { RedisIdempotencyStore } from './redis-idempotency';
 import { RedisDeadLetterStore } from './redis-dead-letters';
 import { RedisDecisionLog } from './redis-decision-log';
+import { RedisParcRegistry } from './redis-parc-registry';
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host:port[/db]` */
@@ -134,6 +135,11 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
   /** The scheduler's decision log on this Redis (the proxy's). */
   decisionLog(): RedisDecisionLog {
     return new RedisDecisionLog(this.commands, this.prefix);
+  }
+
+  /** The record of the Parcs on this Redis (the proxy's). */
+  parcRegistry(): RedisParcRegistry {
+    return new RedisParcRegistry(this.commands, this.prefix);
   }
 
   deadLetters(): RedisDeadLetterStore {

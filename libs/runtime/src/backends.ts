@@ -1,5 +1,5 @@
 import type { DelayedQueueFactory, QueueBackend } from '@parc/queue';
-import type { DeadLetterStore, DecisionLog, IdempotencyStore, RequestLedger } from '@parc/store';
+import type { DeadLetterStore, DecisionLog, IdempotencyStore, ParcRegistry, RequestLedger } from '@parc/store';
 
 /** A backend that holds queues, delayed sets and the stores: Redis in production, memory embedded. */
 export type StoreBackend = QueueBackend &
@@ -8,6 +8,7 @@ export type StoreBackend = QueueBackend &
     idempotency(): IdempotencyStore;
     deadLetters(): DeadLetterStore;
     decisionLog(): DecisionLog;
+    parcRegistry(): ParcRegistry;
   };
 
 /**

@@ -50,7 +50,7 @@ export const activeParcsSpec = {
   activeParcs: field.list({
     env: 'ACTIVE_PARCS',
     default: ['p1'],
-    description: 'Ids of the Parcs that take new requests and due retries.',
+    description: 'Ids of the Parcs that take new requests and due retries while the Parc record (written by the scheduler, re-read every second) is empty.',
   }),
 };
 

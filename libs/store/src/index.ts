@@ -13,4 +13,5 @@ export {
 export type { IdempotencyClaim, IdempotencyStore } from './idempotency';
 export type { DeadLetter, DeadLetterPage, DeadLetterStore } from './dead-letters';
 export type { DecisionLog } from './decision-log';
+export { byAge, type ParcRecord, type ParcRegistry } from './parc-registry';
 export { transitionRank, FINAL_RANK } from './rank';

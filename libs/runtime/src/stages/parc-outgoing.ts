@@ -4,6 +4,7 @@ import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage, watch } from '../lifecycle';
+import { PARC_RECORD_REFRESH_MS, startParcDirectory } from '../parc-directory';
 import { kafkaPartitionsSpec } from './shared';
 
 export const parcOutgoingSpec = {
@@ -37,6 +38,7 @@ export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, i
     start: async () => {
       await kafka.ensureQueue(global.responsesTopic, { partitions: config.kafkaPartitions });
       for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
+      const directory = await startParcDirectory(proxyRedis.parcRegistry(), config.activeParcs, PARC_RECORD_REFRESH_MS, app.log);
       return [
         await startParcOutgoing({
           parc: parcRedis,
@@ -45,13 +47,14 @@ export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, i
           ledger: proxyRedis.ledger({ retentionMs: config.ledgerRetentionMs }),
           names,
           responsesTopic: global.responsesTopic,
-          activeParcIds: () => config.activeParcs,
+          activeParcIds: directory.activeIds,
           requestsTopicOf: (parcId) => parcNames(parcId, ns).requestsTopic,
           batchSize: config.outgoingBatchSize,
           moverTickMs: config.moverTickMs,
           logger: app.log,
           registry: app.metrics,
         }),
+        directory,
       ];
     },
   });

@@ -4,6 +4,7 @@ import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage, watch } from '../lifecycle';
+import { PARC_RECORD_REFRESH_MS, startParcDirectory } from '../parc-directory';
 import { kafkaPartitionsSpec } from './shared';
 
 export const proxyStoreSpec = {
@@ -31,18 +32,20 @@ export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injec
     backlogs: [watch(proxyRedis, globalNames(ns).inbox, 'proxy-store')],
     start: async () => {
       for (const parcId of config.activeParcs) await kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
+      const directory = await startParcDirectory(proxyRedis.parcRegistry(), config.activeParcs, PARC_RECORD_REFRESH_MS, app.log);
       return [
         await startProxyStore({
           inbox: proxyRedis,
           inboxQueue: globalNames(ns).inbox,
           requests: kafka,
-          activeParcIds: () => config.activeParcs,
+          activeParcIds: directory.activeIds,
           requestsTopicOf: (parcId) => parcNames(parcId, ns).requestsTopic,
           batchSize: config.proxyStoreBatchSize,
           concurrency: config.proxyStoreConcurrency,
           logger: app.log,
           registry: app.metrics,
         }),
+        directory,
       ];
     },
   });

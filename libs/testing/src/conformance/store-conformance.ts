@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, QueueBackend } from '@parc/queue';
-import type { DeadLetterStore, DecisionLog, IdempotencyStore, RequestLedger } from '@parc/store';
+import type { DeadLetterStore, DecisionLog, IdempotencyStore, ParcRegistry, RequestLedger } from '@parc/store';
 import { delay, waitFor } from './wait-for';
 
 /** The stores of one backend, as the store conformance suite uses them. */
@@ -10,6 +10,7 @@ export interface StoreSet {
   readonly idempotency: IdempotencyStore;
   readonly deadLetters: DeadLetterStore;
   readonly decisionLog: DecisionLog;
+  readonly parcRegistry: ParcRegistry;
 }
 
 export interface StoreConformanceTarget {
@@ -180,6 +181,24 @@ export function describeStoreConformance(target: StoreConformanceTarget): void {
       expect((await stores.decisionLog.recent(10)).map((entry) => JSON.parse(entry) as { tick: number })).toEqual([{ tick: 5 }, { tick: 4 }, { tick: 3 }]);
       expect(await stores.decisionLog.recent(1)).toEqual([JSON.stringify({ tick: 5 })]);
       expect(await stores.decisionLog.recent(0)).toEqual([]);
+    });
+
+    it('keeps the record of the Parcs, oldest first', async () => {
+      const before = (await stores.parcRegistry.list()).length;
+      const id = unique('p');
+      const newer = unique('p');
+      await stores.parcRegistry.put({ id: newer, state: 'active', createdAtMs: 2_000 });
+      await stores.parcRegistry.put({ id, state: 'active', createdAtMs: 1_000 });
+      await stores.parcRegistry.put({ id: newer, state: 'draining', createdAtMs: 2_000 });
+      const mine = (await stores.parcRegistry.list()).filter((record) => record.id === id || record.id === newer);
+      expect(mine).toEqual([
+        { id, state: 'active', createdAtMs: 1_000 },
+        { id: newer, state: 'draining', createdAtMs: 2_000 },
+      ]);
+      expect(await stores.parcRegistry.remove(newer)).toBe(true);
+      expect(await stores.parcRegistry.remove(newer)).toBe(false);
+      expect((await stores.parcRegistry.list()).length).toBe(before + 1);
+      await stores.parcRegistry.remove(id);
     });
   });
 }

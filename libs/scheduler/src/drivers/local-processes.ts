@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { silentLogger, type QueueLogger } from '@parc/queue';
+import { GLOBAL_STAGES, PARC_STAGES, stageKey, type GlobalStage, type ParcStage, type Plan, type Resources, type StageName } from '@parc/scaling';
+import type { ParcRegistry } from '@parc/store';
+import type { ClusterState, ParcState, ScalingDriver } from '../driver';
+
+/** How to start one instance: the command, its arguments and environment (PORT is added). */
+export interface InstanceCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface LocalProcessOptions {
+  /** What every instance inherits (the scheduler app passes its own environment). */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  /** The command of one instance of `stage` (of Parc `parcId` for a Parc stage). */
+  readonly commandOf: (stage: StageName, parcId: string | undefined, callerParallelism: number) => InstanceCommand;
+  /** Instances listen on ports from here upwards, one each. */
+  readonly basePort: number;
+  /** The machine's budget for Parc's stages. */
+  readonly capacity: Resources;
+  readonly registry: ParcRegistry;
+  /** Creates a new Parc's requests topic before the Parc is recorded active. */
+  readonly createParcTopic: (parcId: string) => Promise<void>;
+  /** The Parcs recorded when the record is empty at start. */
+  readonly initialParcs: readonly string[];
+  /** Instances' stdout and stderr go to `<logDir>/<stage>-<port>.log`; default: inherited. */
+  readonly logDir?: string;
+  /** Pause before restarting a crashed instance; default 1000 ms. */
+  readonly restartDelayMs?: number;
+  readonly logger?: QueueLogger;
+  readonly now?: () => number;
+}
+
+interface Instance {
+  readonly key: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly callerParallelism: number;
+  stopping: boolean;
+  readonly exited: Promise<void>;
+}
+
+export interface LocalProcessDriver extends ScalingDriver {
+  /** The ports of the running instances of a stage (`proxy`, `p1/parc-caller`, …). */
+  ports(key: string): number[];
+  /** Stops every instance (SIGTERM, then SIGKILL after `graceMs`). */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Supervises the stages as processes on this machine: each instance its own process on its own
+ * PORT; instances are added and removed to match the plan (newest stopped first, with SIGTERM, so
+ * they drain); a crashed instance is restarted. The Parc record is kept here: a new Parc's topic
+ * is created before it is recorded active; a draining one is recorded so; a removed one forgotten.
+ */
+export async function startLocalProcessDriver(options: LocalProcessOptions): Promise<LocalProcessDriver> {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const instances = new Map<string, Instance[]>();
+  const parallelism = new Map<string, number>();
+  const usedPorts = new Set<number>();
+  let closing = false;
+
+  if ((await options.registry.list()).length === 0) {
+    for (const id of options.initialParcs) await options.registry.put({ id, state: 'active', createdAtMs: now() });
+  }
+
+  const freePort = (): number => {
+    let port = options.basePort;
+    while (usedPorts.has(port)) port++;
+    usedPorts.add(port);
+    return port;
+  };
+
+  const start = (stage: StageName, parcId: string | undefined, port = freePort()): void => {
+    const key = stageKey(stage, parcId);
+    const callers = parcId === undefined ? 64 : (parallelism.get(parcId) ?? 64);
+    const { command, args, env } = options.commandOf(stage, parcId, callers);
+    const output = options.logDir ? openSync(join(options.logDir, `${key.replace('/', '-')}-${port}.log`), 'a') : 'inherit';
+    const child = spawn(command, [...args], { env: { ...options.environment, ...env, PORT: String(port) }, stdio: ['ignore', output, output] });
+    if (typeof output === 'number') closeSync(output);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const instance: Instance = { key, port, child, callerParallelism: callers, stopping: false, exited };
+    instances.set(key, [...(instances.get(key) ?? []), instance]);
+    child.once('exit', (code, signal) => {
+      instances.set(key, (instances.get(key) ?? []).filter((other) => other !== instance));
+      if (instance.stopping || closing) {
+        usedPorts.delete(port);
+        return;
+      }
+      logger.warn({ stage: key, port, code, signal }, 'instance exited unexpectedly; restarting it');
+      setTimeout(() => (closing ? usedPorts.delete(port) : start(stage, parcId, port)), options.restartDelayMs ?? 1_000).unref();
+    });
+    logger.info({ stage: key, port, pid: child.pid }, 'instance started');
+  };
+
+  const stop = (instance: Instance): void => {
+    instance.stopping = true;
+    instance.child.kill('SIGTERM');
+  };
+
+  const running = (key: string): Instance[] => (instances.get(key) ?? []).filter((instance) => !instance.stopping);
+
+  const scaleTo = (stage: StageName, parcId: string | undefined, desired: number): void => {
+    const key = stageKey(stage, parcId);
+    const current = running(key);
+    for (let n = current.length; n < desired; n++) start(stage, parcId);
+    for (const instance of current.slice(desired).reverse()) stop(instance);
+  };
+
+  return {
+    name: 'local-processes',
+    ports: (key) => running(key).map((instance) => instance.port),
+    state: async (): Promise<ClusterState> => {
+      const records = await options.registry.list();
+      const count = (key: string): number => running(key).length;
+      const globalInstances = Object.fromEntries(GLOBAL_STAGES.map((stage) => [stage, count(stage)])) as Record<GlobalStage, number>;
+      const parcs: ParcState[] = records.map((record) => ({
+        id: record.id,
+        state: record.state,
+        createdAtMs: record.createdAtMs,
+        instances: Object.fromEntries(PARC_STAGES.map((stage) => [stage, count(stageKey(stage, record.id))])) as Record<ParcStage, number>,
+        callerParallelism: parallelism.get(record.id) ?? Math.max(64, ...running(stageKey('parc-caller', record.id)).map((i) => i.callerParallelism)),
+      }));
+      return { globalInstances, parcs, capacity: options.capacity };
+    },
+    apply: async (plan: Plan) => {
+      for (const parc of plan.parcs) {
+        parallelism.set(parc.id, parc.callerParallelism);
+        if (parc.action === 'create') {
+          await options.createParcTopic(parc.id);
+          await options.registry.put({ id: parc.id, state: 'active', createdAtMs: now() });
+        } else if (parc.action === 'drain') {
+          const record = (await options.registry.list()).find((r) => r.id === parc.id);
+          await options.registry.put({ id: parc.id, state: 'draining', createdAtMs: record?.createdAtMs ?? now() });
+        } else if (parc.action === 'remove') {
+          await options.registry.remove(parc.id);
+        }
+      }
+      for (const stage of plan.stages) scaleTo(stage.stage, stage.parcId, stage.desired);
+    },
+    close: async (graceMs = 10_000) => {
+      closing = true;
+      const all = [...instances.values()].flat();
+      for (const instance of all) stop(instance);
+      const timer = setTimeout(() => all.forEach((instance) => instance.child.kill('SIGKILL')), graceMs);
+      await Promise.all(all.map((instance) => instance.exited));
+      clearTimeout(timer);
+    },
+  };
+}
