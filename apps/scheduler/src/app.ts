@@ -5,6 +5,8 @@ import { SERVICE, type AppConfig } from './config';
 export interface AppDeps extends ServiceDeps {
   /** Backends to use instead of connecting (tests). */
   readonly backends?: InjectedBackends;
+  /** What the local driver's instances inherit: main.ts passes the process environment. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -14,6 +16,6 @@ export interface AppDeps extends ServiceDeps {
  */
 export function buildApp(config: AppConfig, deps: AppDeps = {}): ServiceApp {
   const app = buildServiceApp(resolveServiceDeps(SERVICE, config, deps));
-  mountScheduler(app, config, deps.backends);
+  mountScheduler(app, config, deps.backends, deps.environment ? { environment: deps.environment } : {});
   return app;
 }

@@ -1,9 +1,11 @@
 import { DEFAULT_SCALING_POLICY, type ScalingPolicy } from '@parc/scaling';
-import { dryRunDriver, createControlLoop, pipelineSignals, type ClusterState, type DecisionEntry } from '@parc/scheduler';
+import { dryRunDriver, createControlLoop, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ScalingDriver } from '@parc/scheduler';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
+import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { activeParcsSpec, commonSpec, connectKafka, connectRedis, kafkaSpec, namespaceOf, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
-import { manageStage } from '../lifecycle';
+import { manageStage, type Closable } from '../lifecycle';
+import { kafkaPartitionsSpec } from './shared';
 
 export const schedulerSpec = {
   ...commonSpec,
@@ -11,19 +13,41 @@ export const schedulerSpec = {
   ...parcRedisSpec,
   ...kafkaSpec,
   ...activeParcsSpec,
+  ...kafkaPartitionsSpec,
   schedulerTickMs: field.duration({ env: 'SCHEDULER_TICK_MS', default: 1_000, min: 100, description: 'Time between two observe → decide → act rounds.' }),
   schedulerDriver: field.enum({
     env: 'SCHEDULER_DRIVER',
-    values: ['dry-run'],
+    values: ['dry-run', 'local'],
     default: 'dry-run',
-    description: 'How plans are applied. dry-run: logged and recorded in the decision log, nothing changed (the local-process and Kubernetes drivers are not built yet).',
+    description:
+      'How plans are applied. dry-run: recorded in the decision log, nothing changed. local: the scheduler runs every other stage as processes on this machine (SCHEDULER_LOCAL_ENTRY, ports from SCHEDULER_LOCAL_BASE_PORT) and scales them. (The Kubernetes driver is not built yet.)',
   }),
+  schedulerLocalEntry: field.string({
+    env: 'SCHEDULER_LOCAL_ENTRY',
+    default: 'dist/apps/{app}/main.js',
+    description: "local driver: each app's entry point, {app} replaced by its name (relative to the working directory; a .ts entry runs through tsx).",
+  }),
+  schedulerLocalBasePort: field.port({ env: 'SCHEDULER_LOCAL_BASE_PORT', default: 8100, description: 'local driver: instances listen on ports from here upwards (the proxy, first started, gets this one).' }),
   schedulerCpuBudgetMillis: field.integer({ env: 'SCHEDULER_CPU_BUDGET_MILLIS', default: 2_000, min: 1, description: "CPU (millicores) Parc's stages may reserve in all, on one machine (dry-run and local drivers)." }),
   schedulerMemoryBudgetMiB: field.integer({ env: 'SCHEDULER_MEMORY_BUDGET_MIB', default: 4_096, min: 1, description: "Memory (MiB) Parc's stages may reserve in all, on one machine (dry-run and local drivers)." }),
   schedulerDecisionsKept: field.integer({ env: 'SCHEDULER_DECISIONS_KEPT', default: 600, min: 1, max: 100_000, description: 'Ticks the decision log keeps (GET /v1/scheduler/decisions).' }),
 };
 
 export type SchedulerConfig = ConfigOf<typeof schedulerSpec>;
+
+export interface SchedulerMountOptions {
+  /** What local instances inherit: the scheduler's own environment (apps pass process.env). */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  readonly policy?: ScalingPolicy;
+}
+
+/**
+ * On one machine the proxy stays one process: its port is the API's address, and nothing here
+ * balances load over several (on Kubernetes a Service does).
+ */
+function localPolicy(policy: ScalingPolicy): ScalingPolicy {
+  return { ...policy, stages: { ...policy.stages, proxy: { ...policy.stages.proxy, min: 1, max: 1 } } };
+}
 
 /** What the dry-run driver reports running: one instance of every stage, ACTIVE_PARCS active. */
 function dryRunState(config: SchedulerConfig): ClusterState {
@@ -39,7 +63,9 @@ function dryRunState(config: SchedulerConfig): ClusterState {
  * decide with @parc/scaling, apply through the driver, record the tick in the decision log in
  * the proxy's Redis) and `GET /v1/scheduler/decisions?limit=N`, newest first.
  */
-export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injected: InjectedBackends = {}, policy: ScalingPolicy = DEFAULT_SCALING_POLICY): void {
+export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injected: InjectedBackends = {}, options: SchedulerMountOptions = {}): void {
+  const basePolicy = options.policy ?? DEFAULT_SCALING_POLICY;
+  const policy = config.schedulerDriver === 'local' ? localPolicy(basePolicy) : basePolicy;
   const ns = namespaceOf(config);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'scheduler', config, app.log);
   const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, 'scheduler.parcs', config, app.log);
@@ -57,9 +83,34 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
       kafka: { backend: kafka, owned: !injected.kafka },
     },
     start: async () => {
+      const closables: Closable[] = [];
+      let driver: ScalingDriver;
+      if (config.schedulerDriver === 'local') {
+        const local = await startLocalProcessDriver({
+          environment: options.environment ?? {},
+          commandOf: (stage, parcId, callerParallelism) => {
+            const entry = config.schedulerLocalEntry.replaceAll('{app}', stage);
+            return {
+              command: process.execPath,
+              args: entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry],
+              env: { ...(parcId === undefined ? {} : { PARC_ID: parcId }), ...(stage === 'parc-caller' ? { CALLER_CONCURRENCY: String(callerParallelism) } : {}) },
+            };
+          },
+          basePort: config.schedulerLocalBasePort,
+          capacity: { cpuMillis: config.schedulerCpuBudgetMillis, memoryMiB: config.schedulerMemoryBudgetMiB },
+          registry: proxyRedis.parcRegistry(),
+          createParcTopic: (parcId) => kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions }),
+          initialParcs: config.activeParcs,
+          logger: app.log,
+        });
+        driver = local;
+        closables.push({ close: () => local.close() });
+      } else {
+        driver = dryRunDriver(dryRunState(config), (plan) => app.log.debug({ plan }, 'dry run: plan not applied'));
+      }
       const loop = createControlLoop({
         signals: pipelineSignals({ proxy: proxyRedis, kafka, parcRedis: () => parcRedis, namespace: ns, dueHorizonMs: policy.drainTargetS * 1000 }),
-        driver: dryRunDriver(dryRunState(config), (plan) => app.log.debug({ plan }, 'dry run: plan not applied')),
+        driver,
         policy,
         decisions,
         tickMs: config.schedulerTickMs,
@@ -68,7 +119,8 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
         registry: app.metrics,
       });
       loop.start();
-      return [loop];
+      // The loop stops first (no new plans), then the instances it started.
+      return [loop, ...closables];
     },
   });
 }
