@@ -29,3 +29,64 @@ export const DEFAULT_SCALING_POLICY: ScalingPolicy = {
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
   parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, drainCooldownMs: 300_000 },
 };
+
+/** Overrides of a policy, as SCHEDULER_POLICY spells them (JSON): any subset of its fields. */
+export interface PolicyOverrides {
+  readonly stages?: Partial<Record<string, Partial<Omit<StagePolicy, 'resources'>> & { readonly resources?: Partial<StagePolicy['resources']> }>>;
+  readonly drainTargetS?: number;
+  readonly targetUtilisation?: number;
+  readonly scaleDownCooldownMs?: number;
+  readonly caller?: Partial<ScalingPolicy['caller']>;
+  readonly parcs?: Partial<ScalingPolicy['parcs']>;
+}
+
+/**
+ * `overrides` (parsed JSON) over `base`, checked: unknown stages or fields, and numbers that are
+ * not positive (utilisation in (0, 1], min ≤ max), are refused with the path of each.
+ * @throws Error listing every problem, e.g. `stages.parc-caller.max must be a positive number`.
+ */
+export function applyPolicyOverrides(base: ScalingPolicy, overrides: unknown): ScalingPolicy {
+  const problems: string[] = [];
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const numbers = (target: Record<string, unknown>, source: unknown, path: string, allowed: readonly string[]): Record<string, unknown> => {
+    if (source === undefined) return target;
+    if (!isObject(source)) {
+      problems.push(`${path || 'the policy'} must be an object`);
+      return target;
+    }
+    const merged: Record<string, unknown> = { ...target };
+    for (const [key, value] of Object.entries(source)) {
+      const at = path ? `${path}.${key}` : key;
+      if (!allowed.includes(key)) problems.push(`${at} is not a policy field (expected one of ${allowed.join(', ')})`);
+      else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) problems.push(`${at} must be a positive number`);
+      else merged[key] = value;
+    }
+    return merged;
+  };
+  if (!isObject(overrides)) throw new Error('the policy must be a JSON object');
+  const { stages, caller, parcs, ...top } = overrides;
+  const policy = numbers({ ...base }, top, '', ['drainTargetS', 'targetUtilisation', 'scaleDownCooldownMs']) as unknown as ScalingPolicy;
+  const mergedStages: Record<string, StagePolicy> = { ...base.stages };
+  if (stages !== undefined && !isObject(stages)) problems.push('stages must be an object');
+  for (const [name, stage] of Object.entries(isObject(stages) ? stages : {})) {
+    const current = mergedStages[name];
+    if (!current) {
+      problems.push(`stages.${name} is not a stage (expected one of ${Object.keys(base.stages).join(', ')})`);
+      continue;
+    }
+    const { resources, ...rest } = isObject(stage) ? stage : {};
+    const merged = numbers({ ...current }, isObject(stage) ? rest : stage, `stages.${name}`, ['min', 'max', 'ratePerInstance']) as unknown as StagePolicy;
+    const mergedResources = numbers({ ...current.resources }, resources, `stages.${name}.resources`, ['cpuMillis', 'memoryMiB']) as unknown as StagePolicy['resources'];
+    if (merged.min > merged.max) problems.push(`stages.${name}: min ${merged.min} is above max ${merged.max}`);
+    mergedStages[name] = { ...merged, resources: mergedResources };
+  }
+  const result: ScalingPolicy = {
+    ...policy,
+    stages: mergedStages as unknown as ScalingPolicy['stages'],
+    caller: numbers({ ...base.caller }, caller, 'caller', ['minParallelism', 'maxParallelism', 'fastCallMs']) as unknown as ScalingPolicy['caller'],
+    parcs: numbers({ ...base.parcs }, parcs, 'parcs', ['max', 'partitions', 'addCooldownMs', 'drainCooldownMs']) as unknown as ScalingPolicy['parcs'],
+  };
+  if (result.targetUtilisation > 1) problems.push('targetUtilisation must be at most 1');
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return result;
+}

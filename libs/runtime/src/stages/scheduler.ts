@@ -1,4 +1,4 @@
-import { DEFAULT_SCALING_POLICY, type ScalingPolicy } from '@parc/scaling';
+import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, type ScalingPolicy } from '@parc/scaling';
 import { dryRunDriver, createControlLoop, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ScalingDriver } from '@parc/scheduler';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
@@ -30,6 +30,12 @@ export const schedulerSpec = {
   schedulerLocalBasePort: field.port({ env: 'SCHEDULER_LOCAL_BASE_PORT', default: 8100, description: 'local driver: instances listen on ports from here upwards (the proxy, first started, gets this one).' }),
   schedulerCpuBudgetMillis: field.integer({ env: 'SCHEDULER_CPU_BUDGET_MILLIS', default: 2_000, min: 1, description: "CPU (millicores) Parc's stages may reserve in all, on one machine (dry-run and local drivers)." }),
   schedulerMemoryBudgetMiB: field.integer({ env: 'SCHEDULER_MEMORY_BUDGET_MIB', default: 4_096, min: 1, description: "Memory (MiB) Parc's stages may reserve in all, on one machine (dry-run and local drivers)." }),
+  schedulerPolicy: field.string({
+    env: 'SCHEDULER_POLICY',
+    default: '{}',
+    description:
+      'JSON overrides of the scaling policy (libs/scaling/src/policy.ts): per stage min, max, ratePerInstance, resources; drainTargetS, targetUtilisation, scaleDownCooldownMs; caller and parcs limits. E.g. {"stages":{"parc-caller":{"max":8}}}.',
+  }),
   schedulerDecisionsKept: field.integer({ env: 'SCHEDULER_DECISIONS_KEPT', default: 600, min: 1, max: 100_000, description: 'Ticks the decision log keeps (GET /v1/scheduler/decisions).' }),
 };
 
@@ -39,6 +45,15 @@ export interface SchedulerMountOptions {
   /** What local instances inherit: the scheduler's own environment (apps pass process.env). */
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly policy?: ScalingPolicy;
+}
+
+/** DEFAULT_SCALING_POLICY with SCHEDULER_POLICY's overrides. @throws Error naming the variable. */
+function policyFrom(text: string): ScalingPolicy {
+  try {
+    return applyPolicyOverrides(DEFAULT_SCALING_POLICY, JSON.parse(text) as unknown);
+  } catch (error) {
+    throw new Error(`SCHEDULER_POLICY is not valid: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /**
@@ -64,7 +79,7 @@ function dryRunState(config: SchedulerConfig): ClusterState {
  * the proxy's Redis) and `GET /v1/scheduler/decisions?limit=N`, newest first.
  */
 export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injected: InjectedBackends = {}, options: SchedulerMountOptions = {}): void {
-  const basePolicy = options.policy ?? DEFAULT_SCALING_POLICY;
+  const basePolicy = options.policy ?? policyFrom(config.schedulerPolicy);
   const policy = config.schedulerDriver === 'local' ? localPolicy(basePolicy) : basePolicy;
   const ns = namespaceOf(config);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'scheduler', config, app.log);

@@ -1,0 +1,28 @@
+import { applyPolicyOverrides, DEFAULT_SCALING_POLICY } from './policy';
+
+describe('applyPolicyOverrides', () => {
+  it('merges any subset of fields over the defaults', () => {
+    const policy = applyPolicyOverrides(DEFAULT_SCALING_POLICY, {
+      drainTargetS: 5,
+      stages: { 'parc-caller': { ratePerInstance: 50, max: 3, resources: { cpuMillis: 300 } } },
+      parcs: { max: 2 },
+    });
+    expect(policy.drainTargetS).toBe(5);
+    expect(policy.stages['parc-caller']).toEqual({ ...DEFAULT_SCALING_POLICY.stages['parc-caller'], ratePerInstance: 50, max: 3, resources: { cpuMillis: 300, memoryMiB: 192 } });
+    expect(policy.stages.proxy).toEqual(DEFAULT_SCALING_POLICY.stages.proxy);
+    expect(policy.parcs).toEqual({ ...DEFAULT_SCALING_POLICY.parcs, max: 2 });
+    expect(applyPolicyOverrides(DEFAULT_SCALING_POLICY, {})).toEqual(DEFAULT_SCALING_POLICY);
+  });
+
+  it.each<[unknown, RegExp]>([
+    [[], /the policy must be a JSON object/],
+    [{ stages: { 'parc-callr': { max: 2 } } }, /stages\.parc-callr is not a stage \(expected one of proxy, /],
+    [{ stages: { proxy: { max: -1 } } }, /stages\.proxy\.max must be a positive number/],
+    [{ stages: { proxy: { min: 4, max: 2 } } }, /stages\.proxy: min 4 is above max 2/],
+    [{ targetUtilisation: 1.5 }, /targetUtilisation must be at most 1/],
+    [{ tickMs: 100 }, /tickMs is not a policy field/],
+    [{ caller: { maxParallelism: '512' } }, /caller\.maxParallelism must be a positive number/],
+  ])('refuses %j, naming the field', (overrides, message) => {
+    expect(() => applyPolicyOverrides(DEFAULT_SCALING_POLICY, overrides)).toThrow(message);
+  });
+});
