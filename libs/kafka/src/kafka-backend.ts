@@ -58,6 +58,8 @@ export class KafkaBackend implements QueueBackend {
   private admin: Promise<Admin> | undefined;
   private closed: Promise<void> | undefined;
   private readonly logger: QueueLogger;
+  /** Topics known to exist (they are never deleted while Parc runs): backlog() asks only once. */
+  private readonly existingTopics = new Set<string>();
   private readonly maxRequestBytes: number;
   private readonly maxMessageBytes: number;
 
@@ -170,17 +172,18 @@ export class KafkaBackend implements QueueBackend {
   /** Consumer lag: per partition, the end offset minus the group's committed offset, summed. */
   async backlog(topic: string, group: string): Promise<QueueBacklog> {
     const admin = await this.connectedAdmin();
+    // A topic nobody created yet holds nothing, as a Redis stream that does not exist. Asked
+    // first, not caught after: kafkajs keeps every topic it was asked about in the metadata it
+    // refreshes, and one missing topic there fails every later offset request of this client.
+    if (!this.existingTopics.has(topic)) {
+      const topics = await this.unavailableOnError('list topics', () => admin.listTopics());
+      if (!topics.includes(topic)) return { waiting: 0, inFlight: 0, added: 0 };
+      this.existingTopics.add(topic);
+    }
     // Retriable errors (a coordinator still loading, metadata not yet updated) are retried.
-    const offsets = await this.withRetries(`read offsets of ${topic}`, async () => {
-      try {
-        return await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
-      } catch (error) {
-        // A topic nobody created yet holds nothing, as a Redis stream that does not exist.
-        if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION' && !(await admin.listTopics()).includes(topic)) return undefined;
-        throw error;
-      }
-    });
-    if (offsets === undefined) return { waiting: 0, inFlight: 0, added: 0 };
+    const offsets = await this.withRetries(`read offsets of ${topic}`, () =>
+      Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]),
+    );
     const [ends, committed] = offsets;
     const committedByPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
     let waiting = 0n;

@@ -201,6 +201,11 @@ describe('decide', () => {
       expect(decide(observe({ parcs: [parc(busy), parc({ ...busy, id: 'p2' })] }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
       const young = [parc(), parc({ id: 'p2', createdAtMs: NOW - 60_000 })];
       expect(decide(observe({ parcs: young }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
+      // Quiet this tick, but every Parc was needed 10 s ago: a lull between bursts drains nothing.
+      const lull = observe({ parcs: [parc(), parc({ id: 'p2', createdAtMs: 500_000 })], lastChangeMs: { 'parcs/needed': NOW - 10_000 } });
+      expect(decide(lull, POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
+      expect(decide(observe({ parcs: [parc(busy), parc({ ...busy, id: 'p2' })] }), POLICY).parcsNeeded).toBe(true);
+      expect(decide(lull, POLICY).parcsNeeded).toBe(false);
     });
   });
 });

@@ -55,12 +55,12 @@ export function decide(observation: Observation, policy: ScalingPolicy): Plan {
     parcPlans = parcPlans.filter((plan) => plan !== created);
     const existing = parcs.find(({ plan }) => plan.action !== 'create' && plan.reason.startsWith('saturated'));
     if (existing) parcPlans = parcPlans.map((plan) => (plan.id === existing.plan.id ? { ...plan, reason: `${plan.reason}; no capacity left for a new Parc` } : plan));
-    return finish(without, allocation, parcPlans, observation);
+    return finish(without, allocation, parcPlans, observation, allParcsNeeded(policy, observation));
   }
-  return finish(demands, allocation, parcPlans, observation);
+  return finish(demands, allocation, parcPlans, observation, allParcsNeeded(policy, observation));
 }
 
-function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, number>, parcs: readonly ParcPlan[], observation: Observation): Plan {
+function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, number>, parcs: readonly ParcPlan[], observation: Observation, parcsNeeded: boolean): Plan {
   const planned = { cpuMillis: 0, memoryMiB: 0 };
   const stages: StagePlan[] = demands.map((demand) => {
     const desired = allocation.get(demand.key) ?? 0;
@@ -76,7 +76,7 @@ function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, numb
       reason: demand.reason + short,
     };
   });
-  return { stages, parcs, budget: { capacity: observation.capacity, planned } };
+  return { stages, parcs, budget: { capacity: observation.capacity, planned }, parcsNeeded };
 }
 
 /** Instances needed for `demandRate` at the policy's target utilisation (unclamped). */
@@ -206,6 +206,19 @@ function nextParcId(parcs: readonly ParcObservation[]): string {
 }
 
 /**
+ * The key in `lastChangeMs` of the last tick at which every current Parc was needed (one was
+ * saturated, or the load would not fit in one fewer): `parcsNeeded` of the plan tells the loop to
+ * set it.
+ */
+export const PARCS_NEEDED_KEY = 'parcs/needed';
+
+/** Whether the load needs every active Parc now (see PARCS_NEEDED_KEY). */
+function allParcsNeeded(policy: ScalingPolicy, observation: Observation): boolean {
+  const active = observation.parcs.filter((parc) => parc.state === 'active');
+  return active.some((parc) => saturation(policy, parc, clamp(parc.callerParallelism, policy.caller.minParallelism, policy.caller.maxParallelism)) !== undefined) || (active.length >= 2 && !fitsInFewer(policy, active));
+}
+
+/**
  * The set of Parcs: a new one when an active Parc is saturated (and the add cooldown has passed);
  * the newest active one drained when the others could carry the load at half their maximum; a
  * draining one removed once everything it held is done (nothing is lost: it keeps its stages
@@ -236,7 +249,10 @@ function planParcs(observation: Observation, policy: ScalingPolicy): { plan: Par
     plans.push({ plan: { id, action: 'create', state: 'active', callerParallelism: policy.caller.minParallelism, reason: `created: ${saturated.join(', ')} cannot go faster` } });
     return plans;
   }
-  const drainable = active.length >= 2 && saturated.length === 0 && sinceNewest >= policy.parcs.drainCooldownMs;
+  // Draining waits until the current Parcs have not been needed for the drain cooldown: one quiet
+  // tick between bursts must not drain a Parc the next burst re-creates (flapping).
+  const quietSinceMs = observation.nowMs - (observation.lastChangeMs[PARCS_NEEDED_KEY] ?? Number.NEGATIVE_INFINITY);
+  const drainable = active.length >= 2 && saturated.length === 0 && sinceNewest >= policy.parcs.drainCooldownMs && quietSinceMs >= policy.parcs.drainCooldownMs;
   if (drainable && fitsInFewer(policy, active)) {
     const victim = active.reduce((a, b) => (b.createdAtMs > a.createdAtMs ? b : a));
     return plans.map((entry) =>

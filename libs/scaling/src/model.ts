@@ -124,6 +124,8 @@ export interface Plan {
   readonly stages: readonly StagePlan[];
   readonly parcs: readonly ParcPlan[];
   readonly budget: { readonly capacity: Resources; readonly planned: Resources };
+  /** Every current Parc is needed now: the loop records the time (`PARCS_NEEDED_KEY`) for the drain cooldown. */
+  readonly parcsNeeded: boolean;
 }
 
 /** The key of a stage in plans and in `lastChangeMs`. */

@@ -56,16 +56,17 @@ describe('scheduler control loop (memory backends, dry-run driver)', () => {
 
   it('decides after a restart exactly as the running loop would have (everything comes from the system)', async () => {
     clock += 1_000;
-    const [before] = await decisionsStore.recent(1);
+    const logBefore = await decisionsStore.recent(600);
     const fromRunningLoop = await loop().tick();
-    // Put the log back as it was and let a brand-new loop decide the same tick.
-    const log = proxy.decisionLog();
-    const all = await log.recent(600);
-    await log.append(before as string, 1); // the log now holds only the entry before this tick
-    const fromRestartedLoop = await loop().tick();
+    // A brand-new loop, on a log exactly as it was before that tick, decides the same tick alike.
+    const restoredLog = new MemoryBackend().decisionLog();
+    for (const entry of [...logBefore].reverse()) await restoredLog.append(entry, 600);
+    const restarted = createControlLoop({ signals, driver: dryRunDriver(CLUSTER, () => undefined), policy: DEFAULT_SCALING_POLICY, decisions: restoredLog, now: () => clock });
+    const fromRestartedLoop = await restarted.tick();
+    expect(logBefore.length).toBeGreaterThan(1);
+    expect(fromRestartedLoop.observation).toEqual(fromRunningLoop.observation);
     expect(fromRestartedLoop.plan).toEqual(fromRunningLoop.plan);
     expect(fromRestartedLoop.lastChangeMs).toEqual(fromRunningLoop.lastChangeMs);
-    expect(all.length).toBeGreaterThan(1);
   });
 
   it('records a plan the driver could not apply, and keeps the cooldown clock where it was', async () => {

@@ -1,6 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import { errorBackoffMs, silentLogger, sleep, type QueueLogger } from '@parc/queue';
-import { decide, type Observation, type Plan, type ScalingPolicy } from '@parc/scaling';
+import { decide, PARCS_NEEDED_KEY, type Observation, type Plan, type ScalingPolicy } from '@parc/scaling';
 import { registerOnce, type CloseStep } from '@parc/service-kit';
 import type { DecisionLog } from '@parc/store';
 import type { ScalingDriver } from './driver';
@@ -29,6 +29,11 @@ export interface ControlLoopOptions {
   readonly tickMs?: number;
   /** Ticks the decision log keeps; default 600 (10 minutes at 1 s). */
   readonly maxEntries?: number;
+  /**
+   * Arrival rates are measured over about this long (from the oldest logged tick within it):
+   * over one tick, bursty stages read as 0/s one tick and double the next. Default 5000 ms.
+   */
+  readonly rateWindowMs?: number;
   /** Median call duration assumed while no signal measures it; default 100 ms. */
   readonly callLatencyMs?: number;
   readonly logger?: QueueLogger;
@@ -54,15 +59,19 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const tickMs = options.tickMs ?? 1_000;
+  const rateWindowMs = options.rateWindowMs ?? 5_000;
   const gauges = schedulerGauges(options.registry ?? new Registry());
 
   const tick = async (): Promise<DecisionEntry> => {
     const atMs = now();
-    const [cluster, [last]] = await Promise.all([options.driver.state(), options.decisions.recent(1)]);
-    const previous = last === undefined ? undefined : (JSON.parse(last) as DecisionEntry);
+    const [cluster, recent] = await Promise.all([options.driver.state(), options.decisions.recent(Math.ceil(rateWindowMs / tickMs) + 1)]);
+    const logged = recent.map((line) => JSON.parse(line) as DecisionEntry);
+    const previous = logged[0];
+    // The oldest logged tick within the rate window (newest first in the log).
+    const rateBase = logged.filter((entry) => entry.atMs >= atMs - rateWindowMs).at(-1) ?? previous;
     const readings = await readSignals(options.signals, cluster.parcs.map((parc) => parc.id), atMs);
     const lastChangeMs = previous?.lastChangeMs ?? {};
-    const observation = toObservation({ readings, previous: previous?.readings, signals: options.signals, cluster, lastChangeMs, callLatencyMs: options.callLatencyMs ?? 100 });
+    const observation = toObservation({ readings, previous: rateBase?.readings, signals: options.signals, cluster, lastChangeMs, callLatencyMs: options.callLatencyMs ?? 100 });
     const plan = decide(observation, options.policy);
     let applied = true;
     let error: string | undefined;
@@ -119,6 +128,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
 /** The cooldown clock: a stage whose planned count differs from what runs changes now. */
 function changesOf(plan: Plan, observation: Observation, before: Readonly<Record<string, number>>, atMs: number): Record<string, number> {
   const changes: Record<string, number> = { ...before };
+  if (plan.parcsNeeded || plan.parcs.some((parc) => parc.action === 'create')) changes[PARCS_NEEDED_KEY] = atMs;
   for (const stage of plan.stages) if (stage.desired !== stage.current) changes[stage.key] = atMs;
   for (const parc of plan.parcs) {
     const observed = observation.parcs.find((p) => p.id === parc.id);

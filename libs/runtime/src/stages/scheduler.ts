@@ -86,10 +86,11 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
   const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, 'scheduler.parcs', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'scheduler', app.log);
   const decisions = proxyRedis.decisionLog();
-  app.get<{ Querystring: { limit?: number } }>(
+  // Query strings are not coerced (the house Ajv settings): the limit is checked as digits.
+  app.get<{ Querystring: { limit?: string } }>(
     '/v1/scheduler/decisions',
-    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1_000 } } } } },
-    async (request) => ({ decisions: (await decisions.recent(request.query.limit ?? 20)).map((entry) => JSON.parse(entry) as DecisionEntry) }),
+    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' } } } } },
+    async (request) => ({ decisions: (await decisions.recent(Number(request.query.limit ?? 20))).map((entry) => JSON.parse(entry) as DecisionEntry) }),
   );
   manageStage(app, {
     backends: {
