@@ -3,6 +3,11 @@
  * real Kafka — REDIS_URL / KAFKA_BROKERS when given, otherwise a local redis-server and Kafka
  * broker started through the test harness (libs/testing) and stopped again on exit.
  *
+ * The stack runs through the scheduler: this starts the scheduler (port 8090) with its
+ * local-process driver, which starts every other stage as processes on ports from 8080 (the
+ * proxy first, so the API is at :8080), scales them with the load and restarts crashed ones.
+ * `--fixed` starts the seven apps once each on their default ports (8080–8086) instead.
+ *
  * The proxy's Redis and the Parc's Redis become databases 1 and 2 of that Redis unless
  * PROXY_REDIS_URL / PARC_REDIS_URL say otherwise. API_KEYS and WEBHOOK_SECRETS get development
  * values (printed) when unset. Each service takes its default port (8080–8086).
@@ -84,8 +89,19 @@ async function main(): Promise<number> {
   try {
     const env = childEnv(infra.env);
     // Parsing here first reports a bad variable once, instead of seven fatal lines.
-    const urls = SERVICES.map((service) => healthUrl(service, env));
-    const started = SERVICES.map((service) => start(service, env));
+    const fixed = process.argv.includes('--fixed');
+    const services = fixed ? SERVICES : SERVICES.filter((service) => service.SERVICE === 'scheduler');
+    if (!fixed) {
+      Object.assign(env, {
+        PORT: '8090',
+        SCHEDULER_DRIVER: 'local',
+        SCHEDULER_LOCAL_ENTRY: 'apps/{app}/src/main.ts',
+        SCHEDULER_LOCAL_BASE_PORT: '8080',
+      });
+      say('the scheduler starts every stage and scales it: the API at http://localhost:8080, its decisions at http://localhost:8090/v1/scheduler/decisions');
+    }
+    const urls = services.map((service) => healthUrl(service, env));
+    const started = services.map((service) => start(service, env));
     started.forEach(({ name, child }, i) => say(`${name.padEnd(14)} pid ${child.pid}  ${urls[i]}`));
     const forward = (signal: NodeJS.Signals) => {
       forwarded = signal;

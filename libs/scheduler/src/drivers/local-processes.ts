@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger, type QueueLogger } from '@parc/queue';
 import { GLOBAL_STAGES, PARC_STAGES, stageKey, type GlobalStage, type ParcStage, type Plan, type Resources, type StageName } from '@parc/scaling';
@@ -69,14 +70,18 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
     for (const id of options.initialParcs) await options.registry.put({ id, state: 'active', createdAtMs: now() });
   }
 
-  const freePort = (): number => {
-    let port = options.basePort;
-    while (usedPorts.has(port)) port++;
-    usedPorts.add(port);
-    return port;
+  /** The lowest port from basePort that no instance holds and nothing else listens on. */
+  const freePort = async (): Promise<number> => {
+    for (let port = options.basePort; ; port++) {
+      if (usedPorts.has(port)) continue;
+      usedPorts.add(port); // taken before the check, so two starts never pick the same port
+      if (await canListen(port)) return port;
+      usedPorts.delete(port);
+    }
   };
 
-  const start = (stage: StageName, parcId: string | undefined, port = freePort()): void => {
+  const start = async (stage: StageName, parcId: string | undefined, reusePort?: number): Promise<void> => {
+    const port = reusePort ?? (await freePort());
     const key = stageKey(stage, parcId);
     const callers = parcId === undefined ? 64 : (parallelism.get(parcId) ?? 64);
     const { command, args, env } = options.commandOf(stage, parcId, callers);
@@ -93,7 +98,7 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
         return;
       }
       logger.warn({ stage: key, port, code, signal }, 'instance exited unexpectedly; restarting it');
-      setTimeout(() => (closing ? usedPorts.delete(port) : start(stage, parcId, port)), options.restartDelayMs ?? 1_000).unref();
+      setTimeout(() => (closing ? usedPorts.delete(port) : void start(stage, parcId, port)), options.restartDelayMs ?? 1_000).unref();
     });
     logger.info({ stage: key, port, pid: child.pid }, 'instance started');
   };
@@ -105,10 +110,10 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
 
   const running = (key: string): Instance[] => (instances.get(key) ?? []).filter((instance) => !instance.stopping);
 
-  const scaleTo = (stage: StageName, parcId: string | undefined, desired: number): void => {
+  const scaleTo = async (stage: StageName, parcId: string | undefined, desired: number): Promise<void> => {
     const key = stageKey(stage, parcId);
     const current = running(key);
-    for (let n = current.length; n < desired; n++) start(stage, parcId);
+    for (let n = current.length; n < desired; n++) await start(stage, parcId);
     for (const instance of current.slice(desired).reverse()) stop(instance);
   };
 
@@ -141,7 +146,7 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
           await options.registry.remove(parc.id);
         }
       }
-      for (const stage of plan.stages) scaleTo(stage.stage, stage.parcId, stage.desired);
+      for (const stage of plan.stages) await scaleTo(stage.stage, stage.parcId, stage.desired);
     },
     close: async (graceMs = 10_000) => {
       closing = true;
@@ -152,4 +157,13 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
       clearTimeout(timer);
     },
   };
+}
+
+/** Whether a server could listen on `port` now (on every interface, as the apps do by default). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, () => probe.close(() => resolve(true)));
+  });
 }
