@@ -10,5 +10,5 @@ const projectConfigs = ['apps', 'libs'].flatMap((dir) =>
 );
 
 module.exports = {
-  projects: [...projectConfigs, join(__dirname, 'tools/jest.config.js'), join(__dirname, 'jest.integration.config.js')],
+  projects: [...projectConfigs, join(__dirname, 'tools/jest.config.js'), join(__dirname, 'bench/jest.config.js'), join(__dirname, 'jest.integration.config.js')],
 };
