@@ -196,6 +196,13 @@ describe('decide', () => {
       expect(['parc-incoming', 'parc-caller', 'parc-outgoing'].map((s) => desired(removed, `p2/${s}`))).toEqual([0, 0, 0]);
     });
 
+    it('drains one of many lightly loaded Parcs even when a Parc stage may have only 2 instances', () => {
+      const small = { ...POLICY, stages: { ...POLICY.stages, 'parc-caller': stage(200, 1_500, 2) } };
+      const light = { caller: { arrivalRate: 50, backlog: 0, inFlight: 3, callLatencyMs: 20 } };
+      const five = ['p1', 'p2', 'p3', 'p4', 'p5'].map((id, i) => parc({ ...light, id, createdAtMs: i * 1_000 }));
+      expect(decide(observe({ parcs: five }), small).parcs.map((p) => p.action)).toEqual(['keep', 'keep', 'keep', 'keep', 'drain']);
+    });
+
     it('keeps two busy Parcs, and drains none within the drain cooldown', () => {
       const busy = { caller: { arrivalRate: 5_000, backlog: 0, inFlight: 1_000, callLatencyMs: 200 } };
       expect(decide(observe({ parcs: [parc(busy), parc({ ...busy, id: 'p2' })] }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);

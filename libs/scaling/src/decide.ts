@@ -266,7 +266,9 @@ function planParcs(observation: Observation, policy: ScalingPolicy): { plan: Par
 function fitsInFewer(policy: ScalingPolicy, active: readonly ParcObservation[]): boolean {
   const fewer = active.length - 1;
   const fits = (stage: ParcStage, rate: (parc: ParcObservation) => number, perInstance: (parc: ParcObservation) => number): boolean => {
-    const instances = active.reduce((sum, parc) => sum + needed(rate(parc), perInstance(parc), policy), 0);
+    // Fractional needs summed before rounding: each lightly loaded Parc would otherwise count as
+    // a whole instance, and many quiet Parcs would never look like fewer would do.
+    const instances = Math.ceil(active.reduce((sum, parc) => sum + rate(parc) / (perInstance(parc) * policy.targetUtilisation), 0) - 1e-9);
     return instances <= (fewer * usableMax(policy, stage)) / 2;
   };
   return (
