@@ -44,8 +44,14 @@ describe(`the pipeline end to end: six processes on Redis ${process.env['PARC_TE
       expect({ what, status: answer.status }).toEqual({ what, status });
       expect((await answer.json()) as unknown).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
     }
-    const keys = await redisCommands(withDb(1), [['KEYS', `${stack.namespace}:*`]]);
-    expect(keys[0]).toEqual([]);
+    // The consumers' streams exist from the start (their groups create them), empty; nothing else.
+    const [keys, inbox, callbacks] = await redisCommands(withDb(1), [
+      ['KEYS', `${stack.namespace}:*`],
+      ['XLEN', `${stack.namespace}:inbox`],
+      ['XLEN', `${stack.namespace}:callbacks`],
+    ]);
+    expect([...(keys as string[])].sort()).toEqual([`${stack.namespace}:callbacks`, `${stack.namespace}:inbox`]);
+    expect([inbox, callbacks]).toEqual([0, 0]);
     const kafka = new KafkaBackend({ brokers: (process.env['KAFKA_BROKERS'] as string).split(','), clientId: 'e2e-check', clientLogLevel: 'nothing' });
     try {
       expect(await kafka.backlog(`${stack.namespace}.requests.p1`, 'e2e-check')).toMatchObject({ waiting: 0, inFlight: 0 });

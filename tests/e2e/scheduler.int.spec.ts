@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer } from '@parc/testing';
+import { redisCommands, startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer } from '@parc/testing';
 import { API_KEY, WEBHOOK_SECRET, submitBatch } from './stack';
 
 /** The scheduler's decision log entries, as GET /v1/scheduler/decisions serves them (the fields used here). */
@@ -33,21 +33,25 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
   let receiver: CallbackReceiver;
   let scheduler: ServiceProcess;
   const basePort = 19_000 + Math.floor(Math.random() * 800);
+  const namespace = `sched-${randomBytes(4).toString('hex')}`;
+  const redisUrl = process.env['REDIS_URL'] as string;
+  const db = (n: number): string => Object.assign(new URL(redisUrl), { pathname: `/${n}` }).toString();
+  /** When each consumer of p1's ready stream was first seen: a new one is a caller instance consuming. */
+  const callersSeen = new Map<string, number>();
+  let watching = true;
   const proxyUrl = `http://127.0.0.1:${basePort}`;
   const decisions = async (limit = 1_000): Promise<Decision[]> =>
     ((await (await fetch(`${scheduler.url}/v1/scheduler/decisions?limit=${limit}`)).json()) as { decisions: Decision[] }).decisions.reverse();
 
   beforeAll(async () => {
     [target, receiver] = await Promise.all([startTargetServer(), startCallbackReceiver()]);
-    const redisUrl = process.env['REDIS_URL'] as string;
-    const db = (n: number): string => Object.assign(new URL(redisUrl), { pathname: `/${n}` }).toString();
     scheduler = await startServiceProcess({
       app: 'scheduler',
       logDir: mkdtempSync(join(tmpdir(), 'parc-scheduler-e2e-')),
       readyTimeoutMs: 60_000,
       env: {
         LOG_LEVEL: 'warn',
-        PARC_NAMESPACE: `sched-${randomBytes(4).toString('hex')}`,
+        PARC_NAMESPACE: namespace,
         PROXY_REDIS_URL: db(3),
         PARC_REDIS_URL: db(4),
         KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
@@ -67,6 +71,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
   }, 150_000);
 
   afterAll(async () => {
+    watching = false;
     await scheduler?.stop(30_000);
     await Promise.all([target?.close(), receiver?.close()]);
   }, 60_000);
@@ -77,6 +82,17 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
       const { ids } = await submitBatch(proxyUrl, { requests: Array.from({ length: count }, (_, i) => ({ url: target.urlFor(`/${tag}/${i}`, { latencyMs: 1_000 }) })), callback: { url: receiver.url } });
       ids.forEach((id) => sent.add(id));
     };
+    void (async () => {
+      while (watching) {
+        const [reply] = await redisCommands(db(4), [['XINFO', 'CONSUMERS', `${namespace}:{p1}:ready`, 'parc-caller']]).catch(() => [undefined]);
+        for (const consumer of Array.isArray(reply) ? reply : []) {
+          const fields = Array.isArray(consumer) ? consumer : [];
+          const name = String(fields[fields.indexOf('name') + 1]);
+          if (!callersSeen.has(name)) callersSeen.set(name, Date.now());
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
     // 1 s calls: one caller (8 × 8 in flight) does ~64/s. 10 s at 10/s, then 30 s at 100/s, then nothing.
     for (let second = 0; second < 10; second++) {
       await submit(10, `low${second}`);
@@ -105,10 +121,13 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
     expect(all.filter((d) => d.plan.parcs.some((p) => p.action === 'create')).length).toBe(1);
     expect([...sent].every((id) => receiver.deliveries.some((d) => d.id === id))).toBe(true);
     const first = scaledUp.plan.stages.find((s) => s.current >= 1 && s.desired > s.current);
+    const callerUp = all.find((d) => d.plan.stages.some((s) => s.key === 'p1/parc-caller' && s.current >= 1 && s.desired > s.current));
+    const consumingAt = [...callersSeen.values()].sort((a, b) => a - b).find((at) => callerUp !== undefined && at > callerUp.atMs);
     // Reported, not asserted: how quickly the first added instance was planned after the step.
     console.info(
       `[e2e scheduler] first scale-up ${first?.key} ${first?.current} → ${first?.desired} (${first?.reason}); ${newParc} created (${created.plan.parcs.find((p) => p.id === newParc)?.reason}) ` +
         `${created.atMs - scaledUp.atMs} ms later, removed ${removed.atMs - created.atMs} ms after creation; settled at the minimum ${settled.atMs - removed.atMs} ms after; ` +
+        `the added p1 caller consuming ${consumingAt !== undefined && callerUp ? consumingAt - callerUp.atMs : '?'} ms after the decision (ticks 500 ms; instances run from source through tsx); ` +
         `${sent.size} requests, ${receiver.deliveries.length} callback deliveries; ${all.length} decisions, peak planned CPU ${Math.max(...all.map((d) => d.plan.budget.planned.cpuMillis))} of ${BUDGET_MILLIS} m`,
     );
   }, 600_000);

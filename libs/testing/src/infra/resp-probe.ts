@@ -89,7 +89,7 @@ export function compareVersions(a: string, b: string): number {
 
 /**
  * Connects to a `redis://` or `rediss://` URL, authenticates when the URL carries credentials,
- * sends `commands` and resolves with their replies in order. Rejects on the first error reply,
+ * selects the database its path names, sends `commands` and resolves with their replies in order. Rejects on the first error reply,
  * on connection errors, and after `timeoutMs` overall.
  */
 export function redisCommands(url: string, commands: readonly string[][], timeoutMs = 2_000): Promise<RespValue[]> {
@@ -104,6 +104,9 @@ export function redisCommands(url: string, commands: readonly string[][], timeou
     const password = decodeURIComponent(target.password);
     all.push(target.username ? ['AUTH', decodeURIComponent(target.username), password] : ['AUTH', password]);
   }
+  // The database in the URL's path (redis://host:port/2), as every Redis client reads it.
+  const db = target.pathname.replace(/^\//, '');
+  if (db !== '' && db !== '0') all.push(['SELECT', db]);
   all.push(...commands);
   const skip = all.length - commands.length;
 
