@@ -39,7 +39,8 @@ const fmt = (value: number): string => (Number.isInteger(value) ? String(value) 
  * short, instances go first to each stage's minimum, then one at a time to the stage furthest
  * behind (largest demand per planned instance), so idle stages give way to the bottleneck.
  */
-export function decide(observation: Observation, policy: ScalingPolicy): Plan {
+export function decide(observed: Observation, policy: ScalingPolicy): Plan {
+  const observation = withFeedForward(observed);
   const parcs = planParcs(observation, policy);
   const demands = [
     ...GLOBAL_STAGES.map((stage) => globalDemand(observation, policy, stage)),
@@ -77,6 +78,30 @@ function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, numb
     };
   });
   return { stages, parcs, budget: { capacity: observation.capacity, planned }, parcsNeeded };
+}
+
+/**
+ * Each stage expects at least what the stage before it receives (an active Parc its share of what
+ * proxy-store moves), so a step in the ingress scales the whole pipeline in the same tick instead
+ * of one stage after another as each backlog appears in turn. Retries and redeliveries still come
+ * in through each stage's own measured rate.
+ */
+function withFeedForward(observation: Observation): Observation {
+  const ingress = observation.proxy.arrivalRate;
+  const proxyStoreRate = Math.max(observation.proxyStore.arrivalRate, ingress);
+  const active = observation.parcs.filter((parc) => parc.state === 'active').length;
+  const share = active === 0 ? 0 : proxyStoreRate / active;
+  const at = (load: StageLoad, upstream: number): StageLoad => ({ ...load, arrivalRate: Math.max(load.arrivalRate, upstream) });
+  return {
+    ...observation,
+    proxyStore: at(observation.proxyStore, ingress),
+    responder: at(observation.responder, ingress),
+    parcs: observation.parcs.map((parc) => {
+      const incoming = at(parc.incoming, parc.state === 'active' ? share : 0);
+      const caller = { ...parc.caller, arrivalRate: Math.max(parc.caller.arrivalRate, incoming.arrivalRate) };
+      return { ...parc, incoming, caller, outgoing: at(parc.outgoing, caller.arrivalRate) };
+    }),
+  };
 }
 
 /** Instances needed for `demandRate` at the policy's target utilisation (unclamped). */
