@@ -11,7 +11,7 @@ import { pipelineSignals } from './signals/pipeline';
 const CLUSTER: ClusterState = {
   globalInstances: { proxy: 1, 'proxy-store': 1, responder: 1 },
   parcs: [{ id: 'p1', state: 'active', createdAtMs: 0, instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 1 }, callerParallelism: 64 }],
-  capacity: { cpuMillis: 3_000, memoryMiB: 8_192 },
+  capacity: { cpuMillis: 20_000, memoryMiB: 32_768 }, // not the bound here: the sizing is what this test reads
 };
 
 const messages = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ payload: `${tag}${i}`, key: `${tag}${i}` }));
@@ -58,7 +58,7 @@ describe('scheduler control loop on a real Redis and Kafka', () => {
     const proxyStore = entry.plan.stages.find((stage) => stage.key === 'proxy-store');
     // (1,500/s + 3,000 / 10 s) / (500/s × 0.8) = 4.5 → 5 instances.
     expect(proxyStore).toMatchObject({ current: 1, desired: 5 });
-    expect(entry.plan.budget.planned.cpuMillis).toBeLessThanOrEqual(3_000);
+    expect(entry.plan.budget.planned.cpuMillis).toBeLessThanOrEqual(20_000);
     const logged = (await redis.decisionLog().recent(2)).map((line) => JSON.parse(line) as DecisionEntry);
     expect(logged[0]).toEqual(entry);
     expect(logged[1]?.atMs).toBe(clock - 2_000);
