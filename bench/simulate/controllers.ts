@@ -6,7 +6,7 @@
 import {
   decide,
   GLOBAL_STAGES,
-  PARCS_NEEDED_KEY,
+  changeTimesAfter,
   PARC_STAGES,
   type GlobalStage,
   type Observation,
@@ -95,22 +95,6 @@ function observe(pipeline: PipelineView, readings: Readings, base: Readings | un
   };
 }
 
-/**
- * The cooldown clock, as the control loop keeps it (libs/scheduler control-loop.ts): a stage whose
- * plan differs from what runs changes now, so does a Parc's parallelism, and the time at which
- * every Parc was needed (or one was created) gates draining.
- */
-function changesOf(plan: Plan, observation: Observation, before: Readonly<Record<string, number>>, atMs: number): Record<string, number> {
-  const changes: Record<string, number> = { ...before };
-  if (plan.parcsNeeded || plan.parcs.some((parc) => parc.action === 'create')) changes[PARCS_NEEDED_KEY] = atMs;
-  for (const stage of plan.stages) if (stage.desired !== stage.current) changes[stage.key] = atMs;
-  for (const parc of plan.parcs) {
-    const observed = observation.parcs.find((p) => p.id === parc.id);
-    if (observed && observed.callerParallelism !== parc.callerParallelism) changes[`${parc.id}/parallelism`] = atMs;
-  }
-  return changes;
-}
-
 function toDesired(plan: Plan): Desired {
   const count = (key: string): number => plan.stages.find((stage) => stage.key === key)?.desired ?? 0;
   return {
@@ -156,7 +140,7 @@ export function parcController(config: SimulationConfig, policy: ScalingPolicy =
       const observation = observe(pipeline, readings, base, lastChangeMs, policy, config.target.medianLatencyMs);
       const plan = decide(observation, policy);
       history = [...history.filter((entry) => entry.atMs >= nowMs - loop.rateWindowMs), readings];
-      lastChangeMs = changesOf(plan, observation, lastChangeMs, nowMs);
+      lastChangeMs = changeTimesAfter(plan, observation, lastChangeMs, nowMs);
       return toDesired(plan);
     },
   };

@@ -1,7 +1,7 @@
 /**
  * What system A's ingress and workers agree on: the job (one Parc envelope per request), its
- * options, the Redis connection, and how a retry decided by the shared `decide` reaches
- * BullMQ's delayed-retry machinery (a custom backoff strategy).
+ * options, the Redis connection, and how a retry decided by the shared `attemptAndDecide`
+ * reaches BullMQ's delayed-retry machinery (a custom backoff strategy).
  */
 import type { BackoffStrategy, JobsOptions, RedisOptions } from 'bullmq';
 import type { Envelope } from '@parc/envelope';

@@ -1,8 +1,8 @@
 /**
  * What one request costs, identically in every benchmarked system: the same HTTP client (Parc's
  * own HttpCaller, built by the same function as Parc's caller and responder, with the settings
- * below), the same attempt record, the same retry decision (@parc/backoff `decideNext`, as
- * parc-outgoing decides), the same final result (@parc/envelope `finalResult`) and the same
+ * below), the same attempt record, the same retry decision (parc-outgoing's own
+ * `verdictFor`), the same final result (@parc/envelope `finalResult`) and the same
  * signed callback with the same retry policy as Parc's responder. Systems A and B differ only
  * in how they queue, wait and retry.
  */
@@ -11,15 +11,13 @@ import type { HttpCaller } from '@parc/egress';
 import {
   appendAttempt,
   finalResult,
-  outcomeOf,
   requestBodyBytes,
-  type Attempt,
   type AttemptRecord,
   type Envelope,
   type FinalOutcome,
   type FinalResult,
 } from '@parc/envelope';
-import { DEFAULT_CALLBACK_RETRY_POLICY } from '@parc/pipeline';
+import { DEFAULT_CALLBACK_RETRY_POLICY, verdictFor } from '@parc/pipeline';
 import { createHttpCaller } from '@parc/runtime';
 import { signWebhook, type WebhookSecret } from '@parc/webhooks';
 import { warn } from './child';
@@ -59,27 +57,6 @@ export type Decision =
   | { readonly kind: 'retry'; /** Wait before the next attempt, ms. */ readonly delayMs: number }
   | { readonly kind: 'final'; readonly outcome: FinalOutcome };
 
-/**
- * Decides after the latest of `attempts`, as parc-outgoing does: a destination refused by the
- * egress policy is final; otherwise `decideNext` (success, final failure, or a retry with
- * backoff, full jitter from `random`). Bench requests carry no deadline.
- * @throws RangeError when `attempts` is empty (a caller bug).
- */
-export function decide(policy: RetryPolicy, attempts: readonly Attempt[], nowMs: number, random: () => number): Decision {
-  const last = attempts[attempts.length - 1];
-  if (last === undefined) throw new RangeError('decide needs at least one attempt');
-  if (last.error?.code === 'destination_blocked') return { kind: 'final', outcome: { status: 'failed', reason: 'destination_blocked' } };
-  const decision = decideNext({ policy, attemptsMade: attempts.length, outcome: outcomeOf(last), nowMs, random });
-  switch (decision.kind) {
-    case 'succeeded':
-      return { kind: 'final', outcome: { status: 'succeeded' } };
-    case 'failed':
-      return { kind: 'final', outcome: { status: 'failed', reason: decision.reason } };
-    case 'retry':
-      return { kind: 'retry', delayMs: decision.delayMs };
-  }
-}
-
 /** An attempt made: the envelope with it appended, and what to do next. */
 export interface Attempted {
   readonly envelope: Envelope;
@@ -90,7 +67,11 @@ export interface Attempted {
 export async function attemptAndDecide(http: HttpCaller, envelope: Envelope, random: () => number = Math.random): Promise<Attempted> {
   const record = await attempt(http, envelope);
   const next = appendAttempt(envelope, record);
-  return { envelope: next, decision: decide(next.policy, next.attempts, Date.now(), random) };
+  // parc-outgoing's own decision (egress refusal final, then the retry policy), as a delay.
+  const nowMs = Date.now();
+  const verdict = verdictFor(next, nowMs, random);
+  const decision: Decision = verdict.kind === 'final' ? verdict : { kind: 'retry', delayMs: Math.max(0, verdict.retryAtMs - nowMs) };
+  return { envelope: next, decision };
 }
 
 /** How a callback delivery ended. */

@@ -11,6 +11,7 @@ export { startProxyStore, type ProxyStoreOptions } from './proxy-store';
 export { startParcIncoming, type ParcIncomingOptions } from './parc-incoming';
 export { startParcCaller, type ParcCallerOptions } from './parc-caller';
 export { startParcOutgoing, type ParcOutgoingOptions } from './parc-outgoing';
+export { verdictFor, type Verdict } from './outgoing/verdict';
 export { startResponder, DEFAULT_CALLBACK_RETRY_POLICY, type ResponderOptions } from './responder';
 export {
   encodeResponse,

@@ -339,3 +339,19 @@ function allocate(demands: readonly Demand[], capacity: Resources): Map<string, 
   }
   return allocation;
 }
+
+/**
+ * The cooldown clock after a plan is applied at `atMs`: a stage whose planned count differs from
+ * what runs changes now, so does a Parc's caller parallelism, and the time at which every Parc was
+ * needed (or one was created) is what draining waits on. The next tick's `lastChangeMs`.
+ */
+export function changeTimesAfter(plan: Plan, observation: Observation, before: Readonly<Record<string, number>>, atMs: number): Record<string, number> {
+  const changes: Record<string, number> = { ...before };
+  if (plan.parcsNeeded || plan.parcs.some((parc) => parc.action === 'create')) changes[PARCS_NEEDED_KEY] = atMs;
+  for (const stage of plan.stages) if (stage.desired !== stage.current) changes[stage.key] = atMs;
+  for (const parc of plan.parcs) {
+    const observed = observation.parcs.find((p) => p.id === parc.id);
+    if (observed && observed.callerParallelism !== parc.callerParallelism) changes[`${parc.id}/parallelism`] = atMs;
+  }
+  return changes;
+}

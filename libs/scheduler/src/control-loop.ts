@@ -1,6 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import { errorBackoffMs, silentLogger, sleep, type QueueLogger } from '@parc/queue';
-import { decide, PARCS_NEEDED_KEY, type Observation, type Plan, type ScalingPolicy } from '@parc/scaling';
+import { changeTimesAfter, decide, type Observation, type Plan, type ScalingPolicy } from '@parc/scaling';
 import { registerOnce, type CloseStep } from '@parc/service-kit';
 import type { DecisionLog } from '@parc/store';
 import type { ScalingDriver } from './driver';
@@ -90,7 +90,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
       plan,
       applied,
       ...(error === undefined ? {} : { error }),
-      lastChangeMs: applied ? changesOf(plan, observation, lastChangeMs, atMs) : lastChangeMs,
+      lastChangeMs: applied ? changeTimesAfter(plan, observation, lastChangeMs, atMs) : lastChangeMs,
     };
     await options.decisions.append(JSON.stringify(entry), options.maxEntries ?? 600);
     report(plan, observation, gauges, logger);
@@ -123,18 +123,6 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
       await loop;
     },
   };
-}
-
-/** The cooldown clock: a stage whose planned count differs from what runs changes now. */
-function changesOf(plan: Plan, observation: Observation, before: Readonly<Record<string, number>>, atMs: number): Record<string, number> {
-  const changes: Record<string, number> = { ...before };
-  if (plan.parcsNeeded || plan.parcs.some((parc) => parc.action === 'create')) changes[PARCS_NEEDED_KEY] = atMs;
-  for (const stage of plan.stages) if (stage.desired !== stage.current) changes[stage.key] = atMs;
-  for (const parc of plan.parcs) {
-    const observed = observation.parcs.find((p) => p.id === parc.id);
-    if (observed && observed.callerParallelism !== parc.callerParallelism) changes[`${parc.id}/parallelism`] = atMs;
-  }
-  return changes;
 }
 
 interface SchedulerGauges {
