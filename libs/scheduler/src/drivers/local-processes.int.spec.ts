@@ -53,9 +53,11 @@ describe('local-process driver (real processes)', () => {
     await driver.apply(plan([['proxy-store', undefined, 2], ['parc-caller', 'p1', 1]]));
     const ports = driver.ports('proxy-store');
     expect(ports).toHaveLength(2);
-    await waitFor('both instances answer', async () => (await Promise.all(ports.map((port) => ask(port).then(() => true, () => false)))).every(Boolean), 10_000);
+    const callerPort = driver.ports('p1/parc-caller')[0] as number;
+    // Every started instance must answer before it is asked what it is: the processes start concurrently.
+    await waitFor('all three instances answer', async () => (await Promise.all([...ports, callerPort].map((port) => ask(port).then(() => true, () => false)))).every(Boolean), 10_000);
     expect(await ask(ports[0] as number)).toMatchObject({ stage: 'proxy-store' });
-    expect(await ask(driver.ports('p1/parc-caller')[0] as number)).toMatchObject({ stage: 'parc-caller', parc: 'p1', callers: '64' });
+    expect(await ask(callerPort)).toMatchObject({ stage: 'parc-caller', parc: 'p1', callers: '64' });
     expect((await driver.state()).globalInstances['proxy-store']).toBe(2);
 
     // A crash: the same port answers again shortly after.
