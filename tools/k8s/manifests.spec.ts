@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ROOT, renderKustomize, renderKustomizeText, type Container, type K8sObject } from './render';
+import { RENDERED_PARC_TEMPLATE, renderedParcTemplate } from './render-parc-template';
 
 /**
  * deploy/k8s is checked without a cluster: every kustomization is rendered with kustomize v2.0.3
@@ -90,6 +92,24 @@ describe('the Parc template', () => {
       const env = ((deployment?.spec?.template?.spec?.containers?.[0] as Container & { env?: { name: string; value?: string }[] })?.env ?? []);
       expect(env).toEqual(expect.arrayContaining([{ name: 'PARC_ID', value: 'p1' }, { name: 'PARC_REDIS_URL', value: 'redis://parc-p1-redis:6379' }]));
     }
+  });
+});
+
+describe('the rendered Parc template the scheduler mounts', () => {
+  it(`is ${RENDERED_PARC_TEMPLATE}, up to date with deploy/k8s/parc-template (else: npm run k8s:parc-template)`, () => {
+    expect(readFileSync(join(ROOT, RENDERED_PARC_TEMPLATE), 'utf8')).toBe(renderedParcTemplate());
+  });
+
+  it('reaches the scheduler as a file, with the kubernetes driver and each Parc its own Redis', () => {
+    const objects = renderKustomize('deploy/k8s/base');
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('parc-template-')) as K8sObject & { data?: Record<string, string> };
+    expect(configMap.data?.['parc-template.yaml']).toBe(renderedParcTemplate());
+    const pod = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'scheduler')?.spec?.template?.spec as Record<string, unknown> & { containers: (Container & { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] })[]; volumes: { name: string; configMap?: { name: string } }[] };
+    const container = pod.containers[0];
+    const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ SCHEDULER_DRIVER: 'kubernetes', SCHEDULER_K8S_PARC_TEMPLATE: '/etc/parc/template/parc-template.yaml', SCHEDULER_PARC_REDIS_URL: 'redis://parc-{parc}-redis:6379' });
+    expect(pod.volumes.find((v) => v.name === 'parc-template')?.configMap?.name).toBe(configMap.metadata.name);
+    expect(container?.volumeMounts).toContainEqual(expect.objectContaining({ name: 'parc-template', mountPath: '/etc/parc/template' }));
   });
 });
 

@@ -6,3 +6,5 @@ export { startLocalProcessDriver, type InstanceCommand, type LocalProcessDriver,
 export { queueBacklogSignal } from './signals/queue-backlog';
 export { delayedSetSignal } from './signals/delayed-set';
 export type { DelayedReading, QueueReading, Signal } from './signals/signal';
+export { createKubernetesDriver, kubeConfigFor, parcTemplateFromYaml, type KubernetesDriverOptions } from './drivers/kubernetes/driver';
+export { parcObjects, PARC_ID_LABEL, type ParcTemplate } from './drivers/kubernetes/parc-objects';

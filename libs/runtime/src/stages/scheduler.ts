@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, type ScalingPolicy } from '@parc/scaling';
-import { dryRunDriver, createControlLoop, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ScalingDriver } from '@parc/scheduler';
+import { createControlLoop, createKubernetesDriver, dryRunDriver, kubeConfigFor, parcTemplateFromYaml, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ParcTemplate, type ScalingDriver } from '@parc/scheduler';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
-import type { InjectedBackends } from '../backends';
+import type { InjectedBackends, StoreBackend } from '../backends';
 import { activeParcsSpec, commonSpec, connectKafka, connectRedis, kafkaSpec, namespaceOf, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage, type Closable } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
@@ -17,10 +18,27 @@ export const schedulerSpec = {
   schedulerTickMs: field.duration({ env: 'SCHEDULER_TICK_MS', default: 1_000, min: 100, description: 'Time between two observe → decide → act rounds.' }),
   schedulerDriver: field.enum({
     env: 'SCHEDULER_DRIVER',
-    values: ['dry-run', 'local'],
+    values: ['dry-run', 'local', 'kubernetes'],
     default: 'dry-run',
     description:
-      'How plans are applied. dry-run: recorded in the decision log, nothing changed. local: the scheduler runs every other stage as processes on this machine (SCHEDULER_LOCAL_ENTRY, ports from SCHEDULER_LOCAL_BASE_PORT) and scales them. (The Kubernetes driver is not built yet.)',
+      "How plans are applied. dry-run: recorded in the decision log, nothing changed. local: the scheduler runs every other stage as processes on this machine (SCHEDULER_LOCAL_ENTRY, ports from SCHEDULER_LOCAL_BASE_PORT) and scales them. kubernetes: the stages' Deployments in SCHEDULER_K8S_NAMESPACE are scaled and Parcs made from SCHEDULER_K8S_PARC_TEMPLATE, with the cluster's capacity (deploy/k8s/README.md).",
+  }),
+  schedulerK8sNamespace: field.string({ env: 'SCHEDULER_K8S_NAMESPACE', default: 'parc', description: "kubernetes driver: the namespace of Parc's Deployments and Parcs (the manifests set it to the pod's own)." }),
+  schedulerK8sParcTemplate: field.string({
+    env: 'SCHEDULER_K8S_PARC_TEMPLATE',
+    default: 'deploy/k8s/base/parc-template.yaml',
+    description: 'kubernetes driver: the rendered Parc template new Parcs are made from (a file; the manifests mount it from the parc-template ConfigMap).',
+  }),
+  kubeconfig: field.string({
+    env: 'KUBECONFIG',
+    optional: true,
+    description: "kubernetes driver: a kubeconfig file to reach the API server with; unset: the pod's service account (in the cluster).",
+  }),
+  schedulerParcRedisUrl: field.url({
+    env: 'SCHEDULER_PARC_REDIS_URL',
+    protocols: ['redis', 'rediss'],
+    optional: true,
+    description: "Each Parc's Redis, {parc} replaced by the Parc id (on Kubernetes every Parc has its own: redis://parc-{parc}-redis:6379); unset: PARC_REDIS_URL for every Parc.",
   }),
   schedulerLocalEntry: field.string({
     env: 'SCHEDULER_LOCAL_ENTRY',
@@ -73,6 +91,15 @@ function dryRunState(config: SchedulerConfig): ClusterState {
   };
 }
 
+/** SCHEDULER_K8S_PARC_TEMPLATE, read and checked once at start. @throws Error naming the variable. */
+function parcTemplateFrom(path: string): ParcTemplate {
+  try {
+    return parcTemplateFromYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`SCHEDULER_K8S_PARC_TEMPLATE (${path}) is not a usable Parc template: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /**
  * scheduler: the control loop (every SCHEDULER_TICK_MS: read every queue's backlog and arrivals,
  * decide with @parc/scaling, apply through the driver, record the tick in the decision log in
@@ -81,10 +108,24 @@ function dryRunState(config: SchedulerConfig): ClusterState {
 export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injected: InjectedBackends = {}, options: SchedulerMountOptions = {}): void {
   const basePolicy = options.policy ?? policyFrom(config.schedulerPolicy);
   const policy = config.schedulerDriver === 'local' ? localPolicy(basePolicy) : basePolicy;
+  const template = config.schedulerDriver === 'kubernetes' ? parcTemplateFrom(config.schedulerK8sParcTemplate) : undefined;
   const ns = namespaceOf(config);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'scheduler', config, app.log);
-  const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, 'scheduler.parcs', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'scheduler', app.log);
+  // One Redis for every Parc (PARC_REDIS_URL), or each Parc its own (SCHEDULER_PARC_REDIS_URL),
+  // connected when the Parc is first observed and closed when the scheduler stops.
+  const perParcUrl = injected.parcRedis ? undefined : config.schedulerParcRedisUrl;
+  const sharedParcRedis = perParcUrl === undefined ? (injected.parcRedis ?? connectRedis(config.parcRedisUrl, 'scheduler.parcs', config, app.log)) : undefined;
+  const parcRedises = new Map<string, StoreBackend>();
+  const parcRedisOf = (parcId: string): StoreBackend => {
+    if (sharedParcRedis) return sharedParcRedis;
+    let redis = parcRedises.get(parcId);
+    if (!redis) {
+      redis = connectRedis((perParcUrl as string).replaceAll('{parc}', parcId), `scheduler.${parcId}`, config, app.log);
+      parcRedises.set(parcId, redis);
+    }
+    return redis;
+  };
   const decisions = proxyRedis.decisionLog();
   // Query strings are not coerced (the house Ajv settings): the limit is checked as digits.
   app.get<{ Querystring: { limit?: string } }>(
@@ -92,14 +133,15 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
     { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' } } } } },
     async (request) => ({ decisions: (await decisions.recent(Number(request.query.limit ?? 20))).map((entry) => JSON.parse(entry) as DecisionEntry) }),
   );
+  const createParcTopic = (parcId: string): Promise<void> => kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
   manageStage(app, {
     backends: {
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
-      'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
+      ...(sharedParcRedis ? { 'parc-redis': { backend: sharedParcRedis, owned: !injected.parcRedis } } : {}),
       kafka: { backend: kafka, owned: !injected.kafka },
     },
     start: async () => {
-      const closables: Closable[] = [];
+      const closables: Closable[] = [{ close: async () => void (await Promise.all([...parcRedises.values()].map((redis) => redis.close()))) }];
       let driver: ScalingDriver;
       if (config.schedulerDriver === 'local') {
         const local = await startLocalProcessDriver({
@@ -115,17 +157,27 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
           basePort: config.schedulerLocalBasePort,
           capacity: { cpuMillis: config.schedulerCpuBudgetMillis, memoryMiB: config.schedulerMemoryBudgetMiB },
           registry: proxyRedis.parcRegistry(),
-          createParcTopic: (parcId) => kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions }),
+          createParcTopic,
           initialParcs: config.activeParcs,
           logger: app.log,
         });
         driver = local;
         closables.push({ close: () => local.close() });
+      } else if (template) {
+        driver = createKubernetesDriver({
+          kubeConfig: kubeConfigFor(config.kubeconfig),
+          namespace: config.schedulerK8sNamespace,
+          template,
+          registry: proxyRedis.parcRegistry(),
+          createParcTopic,
+          initialParcs: config.activeParcs,
+          logger: app.log,
+        });
       } else {
         driver = dryRunDriver(dryRunState(config), (plan) => app.log.debug({ plan }, 'dry run: plan not applied'));
       }
       const loop = createControlLoop({
-        signals: pipelineSignals({ proxy: proxyRedis, kafka, parcRedis: () => parcRedis, namespace: ns, dueHorizonMs: policy.drainTargetS * 1000 }),
+        signals: pipelineSignals({ proxy: proxyRedis, kafka, parcRedis: parcRedisOf, namespace: ns, dueHorizonMs: policy.drainTargetS * 1000 }),
         driver,
         policy,
         decisions,
@@ -135,8 +187,8 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
         registry: app.metrics,
       });
       loop.start();
-      // The loop stops first (no new plans), then the instances it started.
-      return [loop, ...closables];
+      // The loop stops first (no new plans), then the instances it started and the Parc Redises.
+      return [loop, ...closables.reverse()];
     },
   });
 }

@@ -6,6 +6,7 @@ import { silentLogger, type QueueLogger } from '@parc/queue';
 import { GLOBAL_STAGES, PARC_STAGES, stageKey, type GlobalStage, type ParcStage, type Plan, type Resources, type StageName } from '@parc/scaling';
 import type { ParcRegistry } from '@parc/store';
 import type { ClusterState, ParcState, ScalingDriver } from '../driver';
+import { recordParcChange, seedParcRecord } from './parc-records';
 
 /** How to start one instance: the command, its arguments and environment (PORT is added). */
 export interface InstanceCommand {
@@ -66,9 +67,7 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
   const usedPorts = new Set<number>();
   let closing = false;
 
-  if ((await options.registry.list()).length === 0) {
-    for (const id of options.initialParcs) await options.registry.put({ id, state: 'active', createdAtMs: now() });
-  }
+  await seedParcRecord(options.registry, options.initialParcs, now);
 
   /** The lowest port from basePort that no instance holds and nothing else listens on. */
   const freePort = async (): Promise<number> => {
@@ -136,15 +135,8 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
     apply: async (plan: Plan) => {
       for (const parc of plan.parcs) {
         parallelism.set(parc.id, parc.callerParallelism);
-        if (parc.action === 'create') {
-          await options.createParcTopic(parc.id);
-          await options.registry.put({ id: parc.id, state: 'active', createdAtMs: now() });
-        } else if (parc.action === 'drain') {
-          const record = (await options.registry.list()).find((r) => r.id === parc.id);
-          await options.registry.put({ id: parc.id, state: 'draining', createdAtMs: record?.createdAtMs ?? now() });
-        } else if (parc.action === 'remove') {
-          await options.registry.remove(parc.id);
-        }
+        if (parc.action === 'create') await options.createParcTopic(parc.id);
+        await recordParcChange(options.registry, parc, now);
       }
       for (const stage of plan.stages) await scaleTo(stage.stage, stage.parcId, stage.desired);
     },
