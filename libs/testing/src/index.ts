@@ -41,3 +41,4 @@ export {
   type CallbackReceiverOptions,
   type ReceivedCallback,
 } from './stack';
+export { startStandInApiServer, type RbacRule, type RecordedRequest, type StandInApiServer, type StandInOptions, type StoredObject } from './kubernetes/stand-in-api-server';

@@ -6,11 +6,11 @@ import type { ParcPlan, Plan, StagePlan } from '@parc/scaling';
 import type { ScalingDriver } from '../../driver';
 import { createKubernetesDriver, parcTemplateFromYaml } from './driver';
 import { parcObjects } from './parc-objects';
-import { startStandInApiServer, type RbacRule, type StandInApiServer, type StoredObject } from './stand-in-api-server';
+import { startStandInApiServer, type RbacRule, type StandInApiServer, type StoredObject } from '@parc/testing';
 
 /**
  * The Kubernetes driver through the real @kubernetes/client-node against a stand-in API server
- * on loopback (stand-in-api-server.ts says what it does and does not do), with the real Parc
+ * on loopback (libs/testing/src/kubernetes/stand-in-api-server.ts says what it does and does not do), with the real Parc
  * template (deploy/k8s/base/parc-template.yaml) and the real RBAC (deploy/k8s/base/scheduler-rbac.yaml):
  * every call the driver makes must be one the scheduler's service account is allowed.
  */
