@@ -61,17 +61,18 @@ function read(pipeline: PipelineView, atMs: number): Readings {
 
 /**
  * The observation the control loop builds (libs/scheduler observe.ts): arrival rates from the
- * queues' added counters now and at `base`, the oldest tick within the rate window (0 on the
- * first tick, or for a queue that tick did not see), backlogs as waiting messages, the proxy's
+ * queues' added counters now and at the oldest tick within the rate window or at the last tick,
+ * whichever is larger (0 on the first tick, or for a queue that tick did not see), backlogs as waiting messages, the proxy's
  * rate as what reached the inbox, and the call latency the loop assumes (the target's median).
  */
-function observe(pipeline: PipelineView, readings: Readings, base: Readings | undefined, lastChangeMs: Readonly<Record<string, number>>, policy: ScalingPolicy, callLatencyMs: number): Observation {
-  const rate = (key: string): number => {
+function observe(pipeline: PipelineView, readings: Readings, bases: { window: Readings | undefined; latest: Readings | undefined }, lastChangeMs: Readonly<Record<string, number>>, policy: ScalingPolicy, callLatencyMs: number): Observation {
+  const rateSince = (base: Readings | undefined, key: string): number => {
     const before = base?.added.get(key);
     const seconds = base ? (readings.atMs - base.atMs) / 1000 : 0;
     if (before === undefined || seconds <= 0) return 0;
     return Math.max(0, ((readings.added.get(key) ?? 0) - before) / seconds);
   };
+  const rate = (key: string): number => Math.max(rateSince(bases.window, key), rateSince(bases.latest, key));
   const global = (stage: GlobalStage): StageSnapshot => pipeline.globalStage(stage);
   return {
     nowMs: readings.atMs,
@@ -137,7 +138,7 @@ export function parcController(config: SimulationConfig, policy: ScalingPolicy =
       nextTickMs = nowMs + loop.tickMs;
       const readings = read(pipeline, nowMs);
       const base = history.find((entry) => entry.atMs >= nowMs - loop.rateWindowMs) ?? history[history.length - 1];
-      const observation = observe(pipeline, readings, base, lastChangeMs, policy, config.target.medianLatencyMs);
+      const observation = observe(pipeline, readings, { window: base, latest: history[history.length - 1] }, lastChangeMs, policy, config.target.medianLatencyMs);
       const plan = decide(observation, policy);
       history = [...history.filter((entry) => entry.atMs >= nowMs - loop.rateWindowMs), readings];
       lastChangeMs = changeTimesAfter(plan, observation, lastChangeMs, nowMs);

@@ -5,9 +5,10 @@
  *   npm run simulate                                               every bundled trace
  *   npm run simulate -- --trace bench/simulate/traces/spikes.json  one trace (any file in the format)
  *   npm run simulate -- --out /tmp/sim                             elsewhere than bench/results
+ *   npm run simulate -- --policy '{"scaleDownCooldownMs":10000}'   Parc's controller with overrides (SCHEDULER_POLICY's JSON)
  */
 import { join } from 'node:path';
-import { DEFAULT_SCALING_POLICY } from '@parc/scaling';
+import { applyPolicyOverrides, DEFAULT_SCALING_POLICY } from '@parc/scaling';
 import { fmtNum } from '../src/report/format';
 import { shortfallPercent, surplusPercent } from './metrics';
 import { defaultConfig } from './model';
@@ -28,7 +29,15 @@ function option(name: string): string | undefined {
 
 const traceFile = option('trace');
 const outDir = option('out') ?? join(__dirname, '../results');
-const config = defaultConfig(DEFAULT_SCALING_POLICY);
+const policyOverrides = option('policy');
+let policy = DEFAULT_SCALING_POLICY;
+try {
+  if (policyOverrides !== undefined) policy = applyPolicyOverrides(DEFAULT_SCALING_POLICY, JSON.parse(policyOverrides) as unknown);
+} catch (error) {
+  process.stderr.write(`--policy is not valid: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+const config = defaultConfig(policy);
 
 for (const file of traceFile ? [traceFile] : bundledTraceFiles()) {
   const run = simulateTrace(loadTrace(file), config);

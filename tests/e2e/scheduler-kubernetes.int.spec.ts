@@ -104,7 +104,10 @@ describe('the scheduler with the Kubernetes driver (stand-in API server, real Re
     for (let i = 0; i < payloads.length; i += 1_000) await inbox.publish(`${namespace}:inbox`, payloads.slice(i, i + 1_000));
     await waitFor('proxy-store scaled up', async () => replicasOf(server, 'proxy-store') > 1, 10_000, 50);
     const scaledAfterMs = Date.now() - backlogAtMs;
-    const up = (await decisions()).find((d) => d.plan.stages.some((s) => s.key === 'proxy-store' && s.desired > 1));
+    // The loop logs a tick after applying it: wait for the entry too.
+    const scaledUp = (d: Decision): boolean => d.plan.stages.some((s) => s.key === 'proxy-store' && s.desired > 1);
+    await waitFor('the scale-up in the decision log', async () => (await decisions()).some(scaledUp), 5_000, 50);
+    const up = (await decisions()).find(scaledUp);
     expect(up?.plan.stages.find((s) => s.key === 'proxy-store')?.reason).toMatch(/arriving, \d+ waiting/);
     console.log(`proxy-store Deployment scaled ${scaledAfterMs} ms after the backlog was written (ticks of 250 ms)`);
 

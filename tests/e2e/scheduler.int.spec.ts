@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisCommands, startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer } from '@parc/testing';
+import { bundleApps, redisCommands, startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer } from '@parc/testing';
 import { API_KEY, WEBHOOK_SECRET, submitBatch } from './stack';
 
 /** The scheduler's decision log entries, as GET /v1/scheduler/decisions serves them (the fields used here). */
@@ -25,13 +25,14 @@ const POLICY = {
   stages: { 'parc-caller': { ratePerInstance: 40, max: 3 }, 'parc-incoming': { max: 2 } },
   caller: { minParallelism: 8, maxParallelism: 8 },
   scaleDownCooldownMs: 5_000,
-  parcs: { max: 2, addCooldownMs: 2_000, drainCooldownMs: 5_000 },
+  parcs: { max: 2, addCooldownMs: 2_000, saturatedForMs: 2_000, drainCooldownMs: 5_000 },
 };
 
 describe('the scheduler with the local-process driver on Redis and Kafka: a load step', () => {
   let target: TargetServer;
   let receiver: CallbackReceiver;
   let scheduler: ServiceProcess;
+  let bundles: string | undefined;
   const basePort = 19_000 + Math.floor(Math.random() * 800);
   const namespace = `sched-${randomBytes(4).toString('hex')}`;
   const redisUrl = process.env['REDIS_URL'] as string;
@@ -44,6 +45,8 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
     ((await (await fetch(`${scheduler.url}/v1/scheduler/decisions?limit=${limit}`)).json()) as { decisions: Decision[] }).decisions.reverse();
 
   beforeAll(async () => {
+    // The instances run from bundles, as in an image: from sources each would compile first.
+    bundles = await bundleApps(['proxy', 'proxy-store', 'parc-incoming', 'parc-caller', 'parc-outgoing', 'responder']);
     [target, receiver] = await Promise.all([startTargetServer(), startCallbackReceiver()]);
     scheduler = await startServiceProcess({
       app: 'scheduler',
@@ -60,7 +63,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
         WEBHOOK_SECRETS: WEBHOOK_SECRET,
         EGRESS_ALLOW_LIST: [target.url, receiver.url].map((url) => `127.0.0.1:${new URL(url).port}`).join(','),
         SCHEDULER_DRIVER: 'local',
-        SCHEDULER_LOCAL_ENTRY: 'apps/{app}/src/main.ts',
+        SCHEDULER_LOCAL_ENTRY: join(bundles, '{app}', 'main.js'),
         SCHEDULER_LOCAL_BASE_PORT: String(basePort),
         SCHEDULER_TICK_MS: '500',
         SCHEDULER_CPU_BUDGET_MILLIS: String(BUDGET_MILLIS),
@@ -74,6 +77,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
     watching = false;
     await scheduler?.stop(30_000);
     await Promise.all([target?.close(), receiver?.close()]);
+    if (bundles) rmSync(bundles, { recursive: true, force: true });
   }, 60_000);
 
   it('scales up on the step, adds a Parc that takes traffic, then drains it and scales down; every request is called back', async () => {
@@ -127,7 +131,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
     console.info(
       `[e2e scheduler] first scale-up ${first?.key} ${first?.current} → ${first?.desired} (${first?.reason}); ${newParc} created (${created.plan.parcs.find((p) => p.id === newParc)?.reason}) ` +
         `${created.atMs - scaledUp.atMs} ms later, removed ${removed.atMs - created.atMs} ms after creation; settled at the minimum ${settled.atMs - removed.atMs} ms after; ` +
-        `the added p1 caller consuming ${consumingAt !== undefined && callerUp ? consumingAt - callerUp.atMs : '?'} ms after the decision (ticks 500 ms; instances run from source through tsx); ` +
+        `the added p1 caller consuming ${consumingAt !== undefined && callerUp ? consumingAt - callerUp.atMs : '?'} ms after the decision (ticks 500 ms; instances run from esbuild bundles); ` +
         `${sent.size} requests, ${receiver.deliveries.length} callback deliveries; ${all.length} decisions, peak planned CPU ${Math.max(...all.map((d) => d.plan.budget.planned.cpuMillis))} of ${BUDGET_MILLIS} m`,
     );
   }, 600_000);

@@ -1,4 +1,4 @@
-import { decide } from './decide';
+import { changeTimesAfter, decide, SATURATED_SINCE_KEY } from './decide';
 import type { Observation, ParcObservation, Plan, ScalingPolicy, StageName } from './model';
 
 const stage = (cpuMillis: number, ratePerInstance: number, max = 8, min = 1) => ({ resources: { cpuMillis, memoryMiB: 128 }, min, max, ratePerInstance });
@@ -15,8 +15,9 @@ const POLICY: ScalingPolicy = {
   drainTargetS: 10,
   targetUtilisation: 0.8,
   scaleDownCooldownMs: 30_000,
+  tolerance: 0.1,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
-  parcs: { max: 4, partitions: 4, addCooldownMs: 30_000, drainCooldownMs: 120_000 },
+  parcs: { max: 4, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 120_000 },
 };
 
 const NOW = 1_000_000;
@@ -84,6 +85,17 @@ describe('decide', () => {
     expect(reason(plan, key)).toMatch(why);
   });
 
+  it('doubles a saturated proxy, whose demand beyond what it accepts cannot be seen (it has no queue)', () => {
+    // Two proxies of 2,000/s each accept 3,700/s: at 92 % of what they can, the rest may be waiting.
+    const saturated = decide(observe({ proxy: { arrivalRate: 3_700, backlog: 0 }, globalInstances: { proxy: 2, 'proxy-store': 1, responder: 1 } }), POLICY);
+    expect(desired(saturated, 'proxy')).toBe(4);
+    expect(reason(saturated, 'proxy')).toBe('up 2 → 4: saturated: 3700/s through 2 (one handles 2000/s), demand beyond it unseen: doubling');
+    // Below 90 % it is sized on the rate as any stage: 3,550 / (2,000 × 0.8) → 3.
+    const busy = decide(observe({ proxy: { arrivalRate: 3_550, backlog: 0 }, globalInstances: { proxy: 2, 'proxy-store': 1, responder: 1 } }), POLICY);
+    expect(desired(busy, 'proxy')).toBe(3);
+    expect(reason(busy, 'proxy')).toMatch(/^up 2 → 3: 3550\/s arriving/);
+  });
+
   it('caps a stage at its max and incoming at the partition count', () => {
     const plan = decide(observe({ parcs: [parc({ incoming: { arrivalRate: 40_000, backlog: 0 } })] }), POLICY);
     expect(desired(plan, 'p1/parc-incoming')).toBe(4);
@@ -104,6 +116,15 @@ describe('decide', () => {
       const plan = decide({ ...low, lastChangeMs: { 'proxy-store': NOW - 10_000 } }, POLICY);
       expect(desired(plan, 'proxy-store')).toBe(4);
       expect(reason(plan, 'proxy-store')).toMatch(/holding 4 \(load asks for 1; scale-down cooldown, 20 s left\)/);
+    });
+
+    it('changes nothing while the load is within the tolerance of what the instances are sized for', () => {
+      // Two outgoing of 3,000/s at 0.8 are sized for 4,800/s: 5,200/s is 108 %, 5,400/s 113 %.
+      const two = (rate: number) => observe({ parcs: [parc({ outgoing: { arrivalRate: rate, backlog: 0 }, instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 2 } })] });
+      const within = decide(two(5_200), POLICY);
+      expect(desired(within, 'p1/parc-outgoing')).toBe(2);
+      expect(reason(within, 'p1/parc-outgoing')).toBe('steady at 2 (load at 108.3 % of what it is sized for, within the 10 % tolerance): 5200/s arriving, 0 waiting, one instance handles 3000/s');
+      expect(desired(decide(two(5_400), POLICY), 'p1/parc-outgoing')).toBe(3);
     });
 
     it('scales down to the floor once the cooldown has passed', () => {
@@ -157,22 +178,44 @@ describe('decide', () => {
       instances: { 'parc-incoming': 1, 'parc-caller': 8, 'parc-outgoing': 1 },
     });
 
+    const sustained = { [SATURATED_SINCE_KEY]: NOW - 20_000 };
+
     it('adds a Parc when callers at their max cannot keep up, starting it at the minimums', () => {
-      const plan = decide(observe({ parcs: [saturated] }), POLICY);
+      const plan = decide(observe({ parcs: [saturated], lastChangeMs: sustained }), POLICY);
       expect(plan.parcs.map((p) => [p.id, p.action])).toEqual([
         ['p1', 'keep'],
         ['p2', 'create'],
       ]);
       expect(plan.parcs[0]?.reason).toMatch(/^saturated: callers need \d+ instances at parallelism 64, max 8/);
-      expect(plan.parcs[1]?.reason).toBe('created: p1 cannot go faster');
+      expect(plan.parcs[1]?.reason).toBe('created: p1 cannot go faster (for 20 s)');
       expect((['parc-incoming', 'parc-caller', 'parc-outgoing'] as StageName[]).map((s) => desired(plan, `p2/${s}`))).toEqual([1, 1, 1]);
     });
 
+    it('adds one only once saturation has lasted saturatedForMs without a break; the loop keeps that clock', () => {
+      const first = decide(observe({ parcs: [saturated] }), POLICY);
+      expect(first.parcs.map((p) => p.action)).toEqual(['keep']);
+      expect(first.parcs[0]?.reason).toMatch(/; a new Parc if this lasts 20 s more$/);
+      expect(first.parcSaturated).toBe(true);
+      // The clock starts at the first saturated tick, is kept while saturation lasts, and is cleared by a break or a new Parc.
+      const started = changeTimesAfter(first, observe({ parcs: [saturated] }), {}, NOW);
+      expect(started[SATURATED_SINCE_KEY]).toBe(NOW);
+      const later = observe({ nowMs: NOW + 15_000, parcs: [saturated], lastChangeMs: started });
+      const stillWaiting = decide(later, POLICY);
+      expect(stillWaiting.parcs[0]?.reason).toMatch(/a new Parc if this lasts 5 s more$/);
+      expect(changeTimesAfter(stillWaiting, later, started, NOW + 15_000)[SATURATED_SINCE_KEY]).toBe(NOW);
+      const calm = decide(observe({ parcs: [parc()], lastChangeMs: started }), POLICY);
+      expect(calm.parcSaturated).toBe(false);
+      expect(changeTimesAfter(calm, observe(), started, NOW + 16_000)).not.toHaveProperty(SATURATED_SINCE_KEY);
+      const created = decide(observe({ nowMs: NOW + 20_000, parcs: [saturated], lastChangeMs: started }), POLICY);
+      expect(created.parcs.map((p) => p.action)).toEqual(['keep', 'create']);
+      expect(changeTimesAfter(created, observe({ parcs: [saturated] }), started, NOW + 20_000)).not.toHaveProperty(SATURATED_SINCE_KEY);
+    });
+
     it('adds none within the add cooldown, beyond the max, or without capacity for its minimums', () => {
-      expect(decide(observe({ parcs: [{ ...saturated, createdAtMs: NOW - 5_000 }] }), POLICY).parcs).toHaveLength(1);
+      expect(decide(observe({ parcs: [{ ...saturated, createdAtMs: NOW - 5_000 }], lastChangeMs: sustained }), POLICY).parcs).toHaveLength(1);
       const four = ['p1', 'p2', 'p3', 'p4'].map((id) => ({ ...saturated, id }));
-      expect(decide(observe({ parcs: four, capacity: { cpuMillis: 100_000, memoryMiB: 100_000 } }), POLICY).parcs.map((p) => p.action)).not.toContain('create');
-      const tight = decide(observe({ parcs: [saturated], capacity: { cpuMillis: 1_100, memoryMiB: 16_384 } }), POLICY);
+      expect(decide(observe({ parcs: four, capacity: { cpuMillis: 100_000, memoryMiB: 100_000 }, lastChangeMs: sustained }), POLICY).parcs.map((p) => p.action)).not.toContain('create');
+      const tight = decide(observe({ parcs: [saturated], capacity: { cpuMillis: 1_100, memoryMiB: 16_384 }, lastChangeMs: sustained }), POLICY);
       expect(tight.parcs.map((p) => p.id)).toEqual(['p1']);
       expect(tight.parcs[0]?.reason).toMatch(/no capacity left for a new Parc/);
       expect(withinBudget(tight)).toBe(true);

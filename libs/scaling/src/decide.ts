@@ -56,12 +56,12 @@ export function decide(observed: Observation, policy: ScalingPolicy): Plan {
     parcPlans = parcPlans.filter((plan) => plan !== created);
     const existing = parcs.find(({ plan }) => plan.action !== 'create' && plan.reason.startsWith('saturated'));
     if (existing) parcPlans = parcPlans.map((plan) => (plan.id === existing.plan.id ? { ...plan, reason: `${plan.reason}; no capacity left for a new Parc` } : plan));
-    return finish(without, allocation, parcPlans, observation, allParcsNeeded(policy, observation));
+    return finish(without, allocation, parcPlans, observation, policy);
   }
-  return finish(demands, allocation, parcPlans, observation, allParcsNeeded(policy, observation));
+  return finish(demands, allocation, parcPlans, observation, policy);
 }
 
-function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, number>, parcs: readonly ParcPlan[], observation: Observation, parcsNeeded: boolean): Plan {
+function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, number>, parcs: readonly ParcPlan[], observation: Observation, policy: ScalingPolicy): Plan {
   const planned = { cpuMillis: 0, memoryMiB: 0 };
   const stages: StagePlan[] = demands.map((demand) => {
     const desired = allocation.get(demand.key) ?? 0;
@@ -77,7 +77,7 @@ function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, numb
       reason: demand.reason + short,
     };
   });
-  return { stages, parcs, budget: { capacity: observation.capacity, planned }, parcsNeeded };
+  return { stages, parcs, budget: { capacity: observation.capacity, planned }, parcsNeeded: allParcsNeeded(policy, observation), parcSaturated: anyParcSaturated(policy, observation) };
 }
 
 /**
@@ -104,6 +104,9 @@ function withFeedForward(observation: Observation): Observation {
   };
 }
 
+/** The proxy counts as saturated from this share of its instances' modelled rate upwards. */
+const PROXY_SATURATED = 0.9;
+
 /** Instances needed for `demandRate` at the policy's target utilisation (unclamped). */
 function needed(demandRate: number, perInstanceRate: number, policy: ScalingPolicy): number {
   if (demandRate <= 0) return 0;
@@ -116,13 +119,35 @@ function demandRateOf(load: StageLoad, policy: ScalingPolicy): number {
 
 const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
 
+/** Demand as a share of what `current` instances serve at the target utilisation (∞ with none). */
+function sizedRatio(demandRate: number, current: number, perInstanceRate: number, policy: ScalingPolicy): number {
+  if (current <= 0) return demandRate > 0 ? Number.POSITIVE_INFINITY : 1;
+  return demandRate / (current * perInstanceRate * policy.targetUtilisation);
+}
+
 /**
  * Scale-up at once; scale-down only after the cooldown since the stage's last change, so that a
- * dip between two bursts does not remove instances the next burst needs (no flapping).
+ * dip between two bursts does not remove instances the next burst needs; and no change at all
+ * while the load is within the tolerance of what the current instances are sized for (`ratio`:
+ * demand ÷ what they serve at the target utilisation), so that noise in a steady load does not
+ * move a stage back and forth across an instance boundary (no flapping).
  */
-function withHysteresis(observation: Observation, policy: ScalingPolicy, key: string, current: number, raw: number, min: number, max: number, why: string): { desired: number; reason: string } {
+function withHysteresis(
+  observation: Observation,
+  policy: ScalingPolicy,
+  key: string,
+  current: number,
+  raw: number,
+  ratio: number,
+  min: number,
+  max: number,
+  why: string,
+): { desired: number; reason: string } {
   const wanted = clamp(raw, min, max);
   const capped = raw > max ? ` (capped at max ${max})` : '';
+  if (wanted !== current && current >= min && current <= max && Math.abs(ratio - 1) <= policy.tolerance) {
+    return { desired: current, reason: `steady at ${current} (load at ${fmt(ratio * 100)} % of what it is sized for, within the ${fmt(policy.tolerance * 100)} % tolerance): ${why}` };
+  }
   if (wanted > current) return { desired: wanted, reason: `up ${current} → ${wanted}: ${why}${capped}` };
   if (wanted === current) return { desired: current, reason: `steady at ${current}: ${why}${capped}` };
   const sinceChange = observation.nowMs - (observation.lastChangeMs[key] ?? Number.NEGATIVE_INFINITY);
@@ -143,9 +168,17 @@ function globalDemand(observation: Observation, policy: ScalingPolicy, stage: (t
   const stagePolicy = policy.stages[stage];
   const key = stageKey(stage);
   const demandRate = demandRateOf(load, policy);
-  const raw = needed(demandRate, stagePolicy.ratePerInstance, policy);
   const current = observation.globalInstances[stage];
-  const { desired, reason } = withHysteresis(observation, policy, key, current, raw, stagePolicy.min, stagePolicy.max, describeLoad(load, stagePolicy.ratePerInstance));
+  let raw = needed(demandRate, stagePolicy.ratePerInstance, policy);
+  let why = describeLoad(load, stagePolicy.ratePerInstance);
+  if (stage === 'proxy' && current > 0 && load.arrivalRate >= PROXY_SATURATED * current * stagePolicy.ratePerInstance) {
+    // The proxy has no queue to read: what it accepts is all that is seen. Near its limit, the
+    // demand beyond it is unknown (clients wait or are refused), so it is probed by doubling.
+    raw = Math.max(raw, current * 2);
+    why = `saturated: ${fmt(load.arrivalRate)}/s through ${current} (one handles ${fmt(stagePolicy.ratePerInstance)}/s), demand beyond it unseen: doubling`;
+  }
+  const ratio = sizedRatio(demandRate, current, stagePolicy.ratePerInstance, policy);
+  const { desired, reason } = withHysteresis(observation, policy, key, current, raw, ratio, stagePolicy.min, stagePolicy.max, why);
   return { key, stage, current, desired, min: stagePolicy.min, demandRate, perInstanceRate: stagePolicy.ratePerInstance, resources: stagePolicy.resources, reason };
 }
 
@@ -178,7 +211,8 @@ function parcDemand(observation: Observation, policy: ScalingPolicy, plan: ParcP
   if (plan.action === 'remove') return { ...base, desired: 0, min: 0, reason: `Parc ${plan.id} drained: removing` };
   if (plan.action === 'create') return { ...base, desired: stagePolicy.min, min: stagePolicy.min, reason: `new Parc ${plan.id}: starting at the minimum ${stagePolicy.min}` };
   const raw = needed(demandRate, perInstanceRate, policy);
-  const result = withHysteresis(observation, policy, key, current, raw, stagePolicy.min, usableMax(policy, stage), describeLoad(load, perInstanceRate));
+  const ratio = sizedRatio(demandRate, current, perInstanceRate, policy);
+  const result = withHysteresis(observation, policy, key, current, raw, ratio, stagePolicy.min, usableMax(policy, stage), describeLoad(load, perInstanceRate));
   return { ...base, desired: result.desired, min: stagePolicy.min, reason: result.reason };
 }
 
@@ -237,10 +271,21 @@ function nextParcId(parcs: readonly ParcObservation[]): string {
  */
 export const PARCS_NEEDED_KEY = 'parcs/needed';
 
+/**
+ * The key in `lastChangeMs` of the tick since which an active Parc has been saturated without a
+ * break (absent while none is): a Parc is added once this is `saturatedForMs` old.
+ */
+export const SATURATED_SINCE_KEY = 'parcs/saturated-since';
+
+/** Whether an active Parc cannot go faster now (see SATURATED_SINCE_KEY). */
+function anyParcSaturated(policy: ScalingPolicy, observation: Observation): boolean {
+  return observation.parcs.some((parc) => parc.state === 'active' && saturation(policy, parc, clamp(parc.callerParallelism, policy.caller.minParallelism, policy.caller.maxParallelism)) !== undefined);
+}
+
 /** Whether the load needs every active Parc now (see PARCS_NEEDED_KEY). */
 function allParcsNeeded(policy: ScalingPolicy, observation: Observation): boolean {
   const active = observation.parcs.filter((parc) => parc.state === 'active');
-  return active.some((parc) => saturation(policy, parc, clamp(parc.callerParallelism, policy.caller.minParallelism, policy.caller.maxParallelism)) !== undefined) || (active.length >= 2 && !fitsInFewer(policy, active));
+  return anyParcSaturated(policy, observation) || (active.length >= 2 && !fitsInFewer(policy, active));
 }
 
 /**
@@ -269,10 +314,15 @@ function planParcs(observation: Observation, policy: ScalingPolicy): { plan: Par
   const active = observation.parcs.filter((parc) => parc.state === 'active');
   const newest = Math.max(Number.NEGATIVE_INFINITY, ...observation.parcs.map((parc) => parc.createdAtMs));
   const sinceNewest = observation.nowMs - newest;
+  const saturatedForMs = observation.nowMs - (observation.lastChangeMs[SATURATED_SINCE_KEY] ?? observation.nowMs);
   if (saturated.length > 0 && observation.parcs.length < policy.parcs.max && sinceNewest >= policy.parcs.addCooldownMs) {
-    const id = nextParcId(observation.parcs);
-    plans.push({ plan: { id, action: 'create', state: 'active', callerParallelism: policy.caller.minParallelism, reason: `created: ${saturated.join(', ')} cannot go faster` } });
-    return plans;
+    if (saturatedForMs >= policy.parcs.saturatedForMs) {
+      const id = nextParcId(observation.parcs);
+      plans.push({ plan: { id, action: 'create', state: 'active', callerParallelism: policy.caller.minParallelism, reason: `created: ${saturated.join(', ')} cannot go faster (for ${fmt(saturatedForMs / 1000)} s)` } });
+      return plans;
+    }
+    const left = `a new Parc if this lasts ${fmt((policy.parcs.saturatedForMs - saturatedForMs) / 1000)} s more`;
+    return plans.map((entry) => (saturated.includes(entry.plan.id) ? { ...entry, plan: { ...entry.plan, reason: `${entry.plan.reason}; ${left}` } } : entry));
   }
   // Draining waits until the current Parcs have not been needed for the drain cooldown: one quiet
   // tick between bursts must not drain a Parc the next burst re-creates (flapping).
@@ -347,7 +397,11 @@ function allocate(demands: readonly Demand[], capacity: Resources): Map<string, 
  */
 export function changeTimesAfter(plan: Plan, observation: Observation, before: Readonly<Record<string, number>>, atMs: number): Record<string, number> {
   const changes: Record<string, number> = { ...before };
-  if (plan.parcsNeeded || plan.parcs.some((parc) => parc.action === 'create')) changes[PARCS_NEEDED_KEY] = atMs;
+  const created = plan.parcs.some((parc) => parc.action === 'create');
+  if (plan.parcsNeeded || created) changes[PARCS_NEEDED_KEY] = atMs;
+  // Saturation is timed from its start; a created Parc starts the clock again for the next one.
+  if (plan.parcSaturated && !created) changes[SATURATED_SINCE_KEY] = before[SATURATED_SINCE_KEY] ?? atMs;
+  else delete changes[SATURATED_SINCE_KEY];
   for (const stage of plan.stages) if (stage.desired !== stage.current) changes[stage.key] = atMs;
   for (const parc of plan.parcs) {
     const observed = observation.parcs.find((p) => p.id === parc.id);

@@ -36,6 +36,11 @@ export interface ScalingPolicy {
   readonly targetUtilisation: number;
   /** A stage is scaled down only this long after its last change (scale-up is never delayed). */
   readonly scaleDownCooldownMs: number;
+  /**
+   * No change while a stage's demand is within this fraction of what its instances are sized for
+   * (0.1: 90–110 %), as the HPA's tolerance: noise in a steady load does not move it.
+   */
+  readonly tolerance: number;
   readonly caller: {
     readonly minParallelism: number;
     readonly maxParallelism: number;
@@ -48,6 +53,12 @@ export interface ScalingPolicy {
     readonly partitions: number;
     /** Least time between adding two Parcs, and before a new Parc may be drained again. */
     readonly addCooldownMs: number;
+    /**
+     * A Parc is added only once an active one has been saturated this long without a break: a new
+     * Parc takes a while to start and holds its minimums until drained, so a burst shorter than
+     * this is met by the stages' own instances and the backlog, not by a Parc that comes too late.
+     */
+    readonly saturatedForMs: number;
     /** Low load must have lasted this long (since the last change of the Parc set) before one is drained. */
     readonly drainCooldownMs: number;
   };
@@ -126,6 +137,8 @@ export interface Plan {
   readonly budget: { readonly capacity: Resources; readonly planned: Resources };
   /** Every current Parc is needed now: the loop records the time (`PARCS_NEEDED_KEY`) for the drain cooldown. */
   readonly parcsNeeded: boolean;
+  /** An active Parc is saturated now: the loop keeps the time this began (`SATURATED_SINCE_KEY`) for `saturatedForMs`. */
+  readonly parcSaturated: boolean;
 }
 
 /** The key of a stage in plans and in `lastChangeMs`. */

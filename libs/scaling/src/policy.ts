@@ -25,9 +25,10 @@ export const DEFAULT_SCALING_POLICY: ScalingPolicy = {
   },
   drainTargetS: 10,
   targetUtilisation: 0.8,
-  scaleDownCooldownMs: 60_000,
+  scaleDownCooldownMs: 15_000,
+  tolerance: 0.1,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
-  parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, drainCooldownMs: 300_000 },
+  parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 300_000 },
 };
 
 /** Overrides of a policy, as SCHEDULER_POLICY spells them (JSON): any subset of its fields. */
@@ -36,6 +37,7 @@ export interface PolicyOverrides {
   readonly drainTargetS?: number;
   readonly targetUtilisation?: number;
   readonly scaleDownCooldownMs?: number;
+  readonly tolerance?: number;
   readonly caller?: Partial<ScalingPolicy['caller']>;
   readonly parcs?: Partial<ScalingPolicy['parcs']>;
 }
@@ -65,7 +67,7 @@ export function applyPolicyOverrides(base: ScalingPolicy, overrides: unknown): S
   };
   if (!isObject(overrides)) throw new Error('the policy must be a JSON object');
   const { stages, caller, parcs, ...top } = overrides;
-  const policy = numbers({ ...base }, top, '', ['drainTargetS', 'targetUtilisation', 'scaleDownCooldownMs']) as unknown as ScalingPolicy;
+  const policy = numbers({ ...base }, top, '', ['drainTargetS', 'targetUtilisation', 'scaleDownCooldownMs', 'tolerance']) as unknown as ScalingPolicy;
   const mergedStages: Record<string, StagePolicy> = { ...base.stages };
   if (stages !== undefined && !isObject(stages)) problems.push('stages must be an object');
   for (const [name, stage] of Object.entries(isObject(stages) ? stages : {})) {
@@ -84,9 +86,10 @@ export function applyPolicyOverrides(base: ScalingPolicy, overrides: unknown): S
     ...policy,
     stages: mergedStages as unknown as ScalingPolicy['stages'],
     caller: numbers({ ...base.caller }, caller, 'caller', ['minParallelism', 'maxParallelism', 'fastCallMs']) as unknown as ScalingPolicy['caller'],
-    parcs: numbers({ ...base.parcs }, parcs, 'parcs', ['max', 'partitions', 'addCooldownMs', 'drainCooldownMs']) as unknown as ScalingPolicy['parcs'],
+    parcs: numbers({ ...base.parcs }, parcs, 'parcs', ['max', 'partitions', 'addCooldownMs', 'saturatedForMs', 'drainCooldownMs']) as unknown as ScalingPolicy['parcs'],
   };
   if (result.targetUtilisation > 1) problems.push('targetUtilisation must be at most 1');
+  if (result.tolerance >= 1) problems.push('tolerance must be below 1');
   if (problems.length > 0) throw new Error(problems.join('; '));
   return result;
 }

@@ -71,7 +71,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     const rateBase = logged.filter((entry) => entry.atMs >= atMs - rateWindowMs).at(-1) ?? previous;
     const readings = await readSignals(options.signals, cluster.parcs.map((parc) => parc.id), atMs);
     const lastChangeMs = previous?.lastChangeMs ?? {};
-    const observation = toObservation({ readings, previous: rateBase?.readings, signals: options.signals, cluster, lastChangeMs, callLatencyMs: options.callLatencyMs ?? 100 });
+    const observation = toObservation({ readings, previous: rateBase?.readings, latest: previous?.readings, signals: options.signals, cluster, lastChangeMs, callLatencyMs: options.callLatencyMs ?? 100 });
     const plan = decide(observation, options.policy);
     let applied = true;
     let error: string | undefined;

@@ -44,13 +44,17 @@ export async function readSignals(signals: PipelineSignals, parcIds: readonly st
 const EMPTY: QueueReading = { waiting: 0, inFlight: 0, added: 0 };
 
 /**
- * The observation `decide` takes, from this tick's readings, the previous tick's (for rates: the
- * change of each queue's `added` counter over the time between them; none on the very first tick)
- * and what the driver reports running. Pure.
+ * The observation `decide` takes, from this tick's readings, earlier ticks' (for rates: the change
+ * of each queue's `added` counter since then; none on the very first tick) and what the driver
+ * reports running. A queue's rate is the larger of the rate over the window (`previous`, the
+ * oldest tick within it: smooth, so a lull does not scale down) and the rate since the last tick
+ * (`latest`: a burst is seen one tick after it starts, not once it fills the window). Pure.
  */
 export function toObservation(input: {
   readonly readings: Readings;
   readonly previous: Readings | undefined;
+  /** The tick just before this one, when it is not `previous`. */
+  readonly latest?: Readings | undefined;
   readonly signals: PipelineSignals;
   readonly cluster: ClusterState;
   readonly lastChangeMs: Readonly<Record<string, number>>;
@@ -59,12 +63,13 @@ export function toObservation(input: {
 }): Observation {
   const { readings, previous, signals, cluster } = input;
   const queue = (signal: Signal<QueueReading>): QueueReading => readings.queues[signal.name] ?? EMPTY;
-  const rate = (signal: Signal<QueueReading>): number => {
-    const before = previous?.queues[signal.name];
-    const seconds = previous ? (readings.atMs - previous.atMs) / 1000 : 0;
+  const rateSince = (base: Readings | undefined, signal: Signal<QueueReading>): number => {
+    const before = base?.queues[signal.name];
+    const seconds = base ? (readings.atMs - base.atMs) / 1000 : 0;
     if (!before || seconds <= 0) return 0;
     return Math.max(0, (queue(signal).added - before.added) / seconds);
   };
+  const rate = (signal: Signal<QueueReading>): number => Math.max(rateSince(previous, signal), rateSince(input.latest, signal));
   const load = (signal: Signal<QueueReading>, extraBacklog = 0): StageLoad => ({
     arrivalRate: rate(signal),
     backlog: queue(signal).waiting + queue(signal).inFlight + extraBacklog,

@@ -33,6 +33,7 @@ export {
   type DoomedConsumerSpec,
 } from './conformance';
 export {
+  bundleApps,
   startServiceProcess,
   startCallbackReceiver,
   type ServiceProcess,

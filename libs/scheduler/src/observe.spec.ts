@@ -1,0 +1,29 @@
+import { MemoryBackend } from '@parc/memory';
+import type { ClusterState } from './driver';
+import { toObservation, type Readings } from './observe';
+import { pipelineSignals } from './signals/pipeline';
+
+const CLUSTER: ClusterState = { globalInstances: { proxy: 1, 'proxy-store': 1, responder: 1 }, parcs: [], capacity: { cpuMillis: 1_000, memoryMiB: 1_024 } };
+const memory = new MemoryBackend();
+const signals = pipelineSignals({ proxy: memory, kafka: memory, parcRedis: () => memory, namespace: 'parc', dueHorizonMs: 10_000 });
+const inboxAdded = (atMs: number, added: number): Readings => ({ atMs, queues: { [signals.inbox.name]: { waiting: 0, inFlight: 0, added } }, delayed: {} });
+const ingress = (previous: Readings, latest: Readings, now: Readings): number =>
+  toObservation({ readings: now, previous, latest, signals, cluster: CLUSTER, lastChangeMs: {}, callLatencyMs: 100 }).proxy.arrivalRate;
+
+describe('observed arrival rates', () => {
+  afterAll(() => memory.close());
+
+  it('see a burst in the last tick at once, not once it fills the rate window', () => {
+    // 100/s for 4 s, then 2,000 in the last second: 480/s over the window, 2,000/s since the last tick.
+    expect(ingress(inboxAdded(0, 0), inboxAdded(4_000, 400), inboxAdded(5_000, 2_400))).toBe(2_000);
+  });
+
+  it('keep the window\'s rate through a lull of one tick, so it does not look like the load ended', () => {
+    // 1,000/s for 4 s, then nothing in the last second: 800/s over the window.
+    expect(ingress(inboxAdded(0, 0), inboxAdded(4_000, 4_000), inboxAdded(5_000, 4_000))).toBe(800);
+  });
+
+  it('are zero on the very first tick', () => {
+    expect(toObservation({ readings: inboxAdded(0, 50), previous: undefined, signals, cluster: CLUSTER, lastChangeMs: {}, callLatencyMs: 100 }).proxy.arrivalRate).toBe(0);
+  });
+});
