@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startServiceProcess } from '@parc/testing';
+import { startServiceProcess, startStandInApiServer, waitFor, type StandInApiServer } from '@parc/testing';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '../..');
@@ -36,10 +36,18 @@ describe('the image recipe, performed without Docker', () => {
       const installed = readdirSync(join(out, 'node_modules'));
       for (const devOnly of ['jest', 'nx', 'typescript', 'eslint', 'tsx']) expect(installed).not.toContain(devOnly);
 
+      // Only the scheduler's image holds the Kubernetes client: it alone loads it.
+      expect(installed.includes('@kubernetes')).toBe(app === 'scheduler');
+      // The scheduler runs as on Kubernetes (its manifest's driver), against a stand-in API server:
+      // its image must hold what the Kubernetes driver loads.
+      const cluster = app === 'scheduler' ? await standInCluster(out) : undefined;
+
       // Plain `node main.js`, as the image's CMD runs it (no TypeScript loader).
-      const service = await startServiceProcess({ app, entry: join(out, 'main.js'), nodeArgs: ['--enable-source-maps'], env: appEnv(app), logDir: out, readyTimeoutMs: 60_000 });
+      const service = await startServiceProcess({ app, entry: join(out, 'main.js'), nodeArgs: ['--enable-source-maps'], env: { ...appEnv(app), ...cluster?.env }, logDir: out, readyTimeoutMs: 60_000 });
       expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+      if (cluster) await waitFor('the scheduler reading the nodes through client-node', async () => cluster.server.requests.some((r) => r.path === '/api/v1/nodes' && r.status === 200), 20_000, 100);
       expect(await service.stop()).toEqual({ code: 0, signal: null });
+      await cluster?.server.close();
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -60,4 +68,12 @@ function appEnv(app: string): NodeJS.ProcessEnv {
     API_KEYS: 'image-test:0123456789abcdef',
     WEBHOOK_SECRETS: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   };
+}
+
+/** A stand-in API server with one node, and the scheduler's environment for the Kubernetes driver. */
+async function standInCluster(dir: string): Promise<{ server: StandInApiServer; env: NodeJS.ProcessEnv }> {
+  const server = await startStandInApiServer({ namespace: 'parc', clusterRules: [{ apiGroups: ['', 'apps', 'policy'], resources: ['*'], verbs: ['*'] }], namespaceRules: [] });
+  server.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, status: { allocatable: { cpu: '2', memory: '4Gi' }, conditions: [{ type: 'Ready', status: 'True' }] } });
+  const kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig.json'));
+  return { server, env: { SCHEDULER_DRIVER: 'kubernetes', KUBECONFIG: kubeconfig, SCHEDULER_K8S_PARC_TEMPLATE: join(ROOT, 'deploy/k8s/base/parc-template.yaml') } };
 }

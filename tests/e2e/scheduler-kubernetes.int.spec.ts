@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisBackend } from '@parc/redis';
@@ -56,18 +56,7 @@ describe('the scheduler with the Kubernetes driver (stand-in API server, real Re
     for (const object of yamlObjects('deploy/k8s/base/parc-template.yaml')) server.seed(object); // Parc p1, as the overlays deploy it
 
     const dir = mkdtempSync(join(tmpdir(), 'parc-scheduler-k8s-'));
-    const kubeconfig = join(dir, 'kubeconfig.yaml');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'stand-in', cluster: { server: server.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'scheduler', user: { token: server.token } }],
-        contexts: [{ name: 'stand-in', context: { cluster: 'stand-in', user: 'scheduler' } }],
-        'current-context': 'stand-in',
-      }),
-    );
+    const kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig.json'));
     inbox = new RedisBackend({ url: db(5), keyPrefix: namespace });
     scheduler = await startServiceProcess({
       app: 'scheduler',

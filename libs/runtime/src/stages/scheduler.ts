@@ -91,10 +91,19 @@ function dryRunState(config: SchedulerConfig): ClusterState {
   };
 }
 
-/** SCHEDULER_K8S_PARC_TEMPLATE, read and checked once at start. @throws Error naming the variable. */
-function parcTemplateFrom(path: string): ParcTemplate {
+/** SCHEDULER_K8S_PARC_TEMPLATE's text, read at mount so that a wrong path stops the app at once. @throws Error naming the variable. */
+function parcTemplateText(path: string): string {
   try {
-    return parcTemplateFromYaml(readFileSync(path, 'utf8'));
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`SCHEDULER_K8S_PARC_TEMPLATE: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The Parc template from SCHEDULER_K8S_PARC_TEMPLATE's text. @throws Error naming the variable. */
+async function parcTemplateFrom(path: string, text: string): Promise<ParcTemplate> {
+  try {
+    return await parcTemplateFromYaml(text);
   } catch (error) {
     throw new Error(`SCHEDULER_K8S_PARC_TEMPLATE (${path}) is not a usable Parc template: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -108,7 +117,7 @@ function parcTemplateFrom(path: string): ParcTemplate {
 export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injected: InjectedBackends = {}, options: SchedulerMountOptions = {}): void {
   const basePolicy = options.policy ?? policyFrom(config.schedulerPolicy);
   const policy = config.schedulerDriver === 'local' ? localPolicy(basePolicy) : basePolicy;
-  const template = config.schedulerDriver === 'kubernetes' ? parcTemplateFrom(config.schedulerK8sParcTemplate) : undefined;
+  const templateText = config.schedulerDriver === 'kubernetes' ? parcTemplateText(config.schedulerK8sParcTemplate) : undefined;
   const ns = namespaceOf(config);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'scheduler', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'scheduler', app.log);
@@ -163,11 +172,11 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
         });
         driver = local;
         closables.push({ close: () => local.close() });
-      } else if (template) {
-        driver = createKubernetesDriver({
-          kubeConfig: kubeConfigFor(config.kubeconfig),
+      } else if (templateText !== undefined) {
+        driver = await createKubernetesDriver({
+          kubeConfig: await kubeConfigFor(config.kubeconfig),
           namespace: config.schedulerK8sNamespace,
-          template,
+          template: await parcTemplateFrom(config.schedulerK8sParcTemplate, templateText),
           registry: proxyRedis.parcRegistry(),
           createParcTopic,
           initialParcs: config.activeParcs,

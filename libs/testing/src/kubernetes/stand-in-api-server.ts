@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -21,6 +22,8 @@ export interface StandInApiServer {
   readonly token: string;
   /** Every request, in order: `PATCH /apis/apps/v1/namespaces/parc/deployments/proxy/scale`, its query and content type. */
   readonly requests: readonly RecordedRequest[];
+  /** Writes a kubeconfig for this server and its token to `file` (for KUBECONFIG); returns `file`. */
+  writeKubeconfig(file: string): string;
   /** Puts an object as a controller or another client would (not through the API, no RBAC). */
   seed(object: StoredObject): void;
   get(resource: string, namespace: string | undefined, name: string): StoredObject | undefined;
@@ -246,6 +249,21 @@ export async function startStandInApiServer(options: StandInOptions): Promise<St
     url: `http://127.0.0.1:${port}`,
     token,
     requests,
+    writeKubeconfig: (file) => {
+      const url = `http://127.0.0.1:${port}`;
+      writeFileSync(
+        file,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'stand-in', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'stand-in-user', user: { token } }],
+          contexts: [{ name: 'stand-in', context: { cluster: 'stand-in', user: 'stand-in-user' } }],
+          'current-context': 'stand-in',
+        }),
+      );
+      return file;
+    },
     seed: (object) => {
       const type = RESOURCES.find((r) => r.kind === object.kind && groupVersion(r) === object.apiVersion);
       if (!type) throw new Error(`the stand-in does not keep ${object.apiVersion} ${object.kind}`);

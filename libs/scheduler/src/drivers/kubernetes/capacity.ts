@@ -1,3 +1,4 @@
+// nx-ignore-next-line -- only the scheduler's build lists this package (apps/scheduler/project.json), see client.ts
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Resources } from '@parc/scaling';
 import { cpuMillis, memoryMiB } from './quantity';

@@ -1,10 +1,12 @@
-import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, loadAllYaml, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+// nx-ignore-next-line -- only the scheduler's build lists this package (apps/scheduler/project.json), see client.ts
+import type { KubeConfig, KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { silentLogger, type QueueLogger } from '@parc/queue';
 import { GLOBAL_STAGES, PARC_STAGES, stageKey, type GlobalStage, type ParcStage, type Plan, type StageName } from '@parc/scaling';
 import { byAge, type ParcRegistry } from '@parc/store';
 import type { ClusterState, ParcState, ScalingDriver } from '../../driver';
 import { recordParcChange, seedParcRecord } from '../parc-records';
 import { capacityFrom } from './capacity';
+import { kubernetesClient } from './client';
 import { PARC_ID_LABEL, parcObjects, parcTemplateOf, type ParcTemplate } from './parc-objects';
 
 const PART_OF = 'app.kubernetes.io/part-of';
@@ -46,7 +48,6 @@ function callerParallelismOf(deployment: V1Deployment | undefined): number {
   return Number.isInteger(value) && value > 0 ? value : DEFAULT_CALLER_PARALLELISM;
 }
 
-const notFound = (error: unknown): boolean => error instanceof ApiException && error.code === 404;
 
 /**
  * Applies plans to a Kubernetes cluster through its API (`@kubernetes/client-node`), with only the
@@ -60,7 +61,9 @@ const notFound = (error: unknown): boolean => error instanceof ApiException && e
  *   recorded active; a removed Parc's objects (every kind in the template, by its label) deleted,
  *   then it is forgotten.
  */
-export function createKubernetesDriver(options: KubernetesDriverOptions): ScalingDriver {
+export async function createKubernetesDriver(options: KubernetesDriverOptions): Promise<ScalingDriver> {
+  const { ApiException, AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions } = await kubernetesClient();
+  const notFound = (error: unknown): boolean => error instanceof ApiException && error.code === 404;
   const { namespace } = options;
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
@@ -193,7 +196,8 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Scalin
 /**
  * The rendered Parc template from its YAML (multi-document). @throws Error saying what is wrong.
  */
-export function parcTemplateFromYaml(text: string): ParcTemplate {
+export async function parcTemplateFromYaml(text: string): Promise<ParcTemplate> {
+  const { loadAllYaml } = await kubernetesClient();
   return parcTemplateOf(loadAllYaml(text));
 }
 
@@ -201,7 +205,8 @@ export function parcTemplateFromYaml(text: string): ParcTemplate {
  * How to reach the API server: a kubeconfig file when one is named, else the pod's service
  * account (the token and CA Kubernetes mounts, KUBERNETES_SERVICE_HOST/PORT — read by client-node).
  */
-export function kubeConfigFor(kubeconfigFile: string | undefined): KubeConfig {
+export async function kubeConfigFor(kubeconfigFile: string | undefined): Promise<KubeConfig> {
+  const { KubeConfig } = await kubernetesClient();
   const kubeConfig = new KubeConfig();
   if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
   else kubeConfig.loadFromCluster();

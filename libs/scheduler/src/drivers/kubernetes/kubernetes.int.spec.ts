@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+// nx-ignore-next-line -- only the scheduler's build lists this package (apps/scheduler/project.json), see client.ts
 import { CoreV1Api, KubeConfig, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { MemoryParcRegistry } from '@parc/memory';
 import type { ParcPlan, Plan, StagePlan } from '@parc/scaling';
 import type { ScalingDriver } from '../../driver';
 import { createKubernetesDriver, parcTemplateFromYaml } from './driver';
-import { parcObjects } from './parc-objects';
+import { parcObjects, type ParcTemplate } from './parc-objects';
 import { startStandInApiServer, type RbacRule, type StandInApiServer, type StoredObject } from '@parc/testing';
 
 /**
@@ -16,7 +17,6 @@ import { startStandInApiServer, type RbacRule, type StandInApiServer, type Store
  */
 const ROOT = join(__dirname, '../../../../..');
 const NS = 'parc';
-const template = parcTemplateFromYaml(readFileSync(join(ROOT, 'deploy/k8s/base/parc-template.yaml'), 'utf8'));
 const rbac = loadAllYaml(readFileSync(join(ROOT, 'deploy/k8s/base/scheduler-rbac.yaml'), 'utf8')) as (KubernetesObject & { rules?: RbacRule[] })[];
 const rulesOf = (kind: string): RbacRule[] => rbac.filter((o) => o.kind === kind).flatMap((o) => o.rules ?? []);
 
@@ -89,11 +89,13 @@ function kubeConfig(server: StandInApiServer, token = server.token): KubeConfig 
 describe('the Kubernetes driver (client-node against a stand-in API server)', () => {
   let server: StandInApiServer;
   let driver: ScalingDriver;
+  let template: ParcTemplate;
   const registry = new MemoryParcRegistry();
   const topics: string[] = [];
   const topicCreatedBefore: boolean[] = [];
 
   beforeAll(async () => {
+    template = await parcTemplateFromYaml(readFileSync(join(ROOT, 'deploy/k8s/base/parc-template.yaml'), 'utf8'));
     server = await startStandInApiServer({ clusterRules: rulesOf('ClusterRole'), namespaceRules: rulesOf('Role'), namespace: NS });
     server.seed(node('node-a', '2', '8Gi'));
     server.seed(node('node-b', '4000m', '16384Mi'));
@@ -113,7 +115,7 @@ describe('the Kubernetes driver (client-node against a stand-in API server)', ()
     for (const object of parcObjects(template, 'p1', new Map([['parc-incoming', 'parc/parc-incoming:1.4.2'], ['parc-caller', 'parc/parc-caller:1.4.2'], ['parc-outgoing', 'parc/parc-outgoing:1.4.2']]))) {
       server.seed({ ...(object as StoredObject), metadata: { ...(object as StoredObject).metadata, namespace: NS } });
     }
-    driver = createKubernetesDriver({
+    driver = await createKubernetesDriver({
       kubeConfig: kubeConfig(server),
       namespace: NS,
       template,
@@ -207,7 +209,7 @@ describe('the Kubernetes driver (client-node against a stand-in API server)', ()
     await expect(driver.apply(plan([['parc-outgoing', 'p9', 1]]))).rejects.toThrow(
       `No Deployment in namespace ${NS} labelled app.kubernetes.io/component=parc-outgoing,parc.dev/parc-id=p9 (and app.kubernetes.io/part-of=parc): apply deploy/k8s first`,
     );
-    const stranger = createKubernetesDriver({ kubeConfig: kubeConfig(server, 'wrong'), namespace: NS, template, registry, createParcTopic: async () => undefined, initialParcs: [] });
+    const stranger = await createKubernetesDriver({ kubeConfig: kubeConfig(server, 'wrong'), namespace: NS, template, registry, createParcTopic: async () => undefined, initialParcs: [] });
     await expect(stranger.state()).rejects.toMatchObject({ code: 401 });
   });
 });

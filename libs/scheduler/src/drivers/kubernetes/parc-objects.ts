@@ -1,3 +1,4 @@
+// nx-ignore-next-line -- only the scheduler's build lists this package (apps/scheduler/project.json), see client.ts
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 /** The label every object of a Parc carries, its value the Parc id (deploy/k8s/README.md). */
