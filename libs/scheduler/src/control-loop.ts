@@ -34,7 +34,7 @@ export interface ControlLoopOptions {
    * over one tick, bursty stages read as 0/s one tick and double the next. Default 5000 ms.
    */
   readonly rateWindowMs?: number;
-  /** Median call duration assumed while no signal measures it; default 100 ms. */
+  /** Call duration assumed while a Parc's callers are idle (otherwise measured: in flight ÷ finished per second); default 100 ms. */
   readonly callLatencyMs?: number;
   readonly logger?: QueueLogger;
   readonly registry?: Registry;

@@ -27,3 +27,28 @@ describe('observed arrival rates', () => {
     expect(toObservation({ readings: inboxAdded(0, 50), previous: undefined, signals, cluster: CLUSTER, lastChangeMs: {}, callLatencyMs: 100 }).proxy.arrivalRate).toBe(0);
   });
 });
+
+describe('observed call latency', () => {
+  const cluster: ClusterState = {
+    ...CLUSTER,
+    parcs: [{ id: 'p1', state: 'active', createdAtMs: 0, instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 1 }, callerParallelism: 64 }],
+  };
+  const p1 = signals.parcs('p1');
+  const at = (atMs: number, doneAdded: number, inFlight: number): Readings => ({
+    atMs,
+    queues: { [p1.done.name]: { waiting: 0, inFlight: 0, added: doneAdded }, [p1.ready.name]: { waiting: 0, inFlight, added: 0 } },
+    delayed: {},
+  });
+  const latency = (before: Readings, now: Readings): number =>
+    toObservation({ readings: now, previous: before, latest: before, signals, cluster, lastChangeMs: {}, callLatencyMs: 100 }).parcs[0]?.caller.callLatencyMs ?? Number.NaN;
+
+  it("is what the callers hold over what they finish per second (Little's law)", () => {
+    // 400 calls in flight, 200 finished per second: each takes 2 s.
+    expect(latency(at(0, 0, 0), at(1_000, 200, 400))).toBe(2_000);
+  });
+
+  it('is the assumed value while the callers are idle', () => {
+    expect(latency(at(0, 0, 0), at(1_000, 0, 0))).toBe(100);
+    expect(latency(at(0, 0, 0), at(1_000, 0, 5))).toBe(100);
+  });
+});

@@ -58,7 +58,7 @@ export function toObservation(input: {
   readonly signals: PipelineSignals;
   readonly cluster: ClusterState;
   readonly lastChangeMs: Readonly<Record<string, number>>;
-  /** Median call duration when no signal says otherwise (ms). */
+  /** Call duration assumed while a Parc's callers are idle (ms). */
   readonly callLatencyMs: number;
 }): Observation {
   const { readings, previous, signals, cluster } = input;
@@ -85,6 +85,11 @@ export function toObservation(input: {
     parcs: cluster.parcs.map((parc) => {
       const own = signals.parcs(parc.id);
       const ready = queue(own.ready);
+      // Little's law: the time a message spends with the callers is what they hold over what they
+      // finish per second (what reaches done). Batch-level acknowledgement holds a batch until its
+      // slowest call ends, so this leans towards the slow side: more instances, less parallelism.
+      const finishing = rate(own.done);
+      const callLatencyMs = ready.inFlight > 0 && finishing > 0 ? (1000 * ready.inFlight) / finishing : input.callLatencyMs;
       return {
         id: parc.id,
         state: parc.state,
@@ -92,7 +97,7 @@ export function toObservation(input: {
         instances: parc.instances,
         callerParallelism: parc.callerParallelism,
         incoming: load(own.requests),
-        caller: { arrivalRate: rate(own.ready), backlog: ready.waiting, inFlight: ready.inFlight, callLatencyMs: input.callLatencyMs },
+        caller: { arrivalRate: rate(own.ready), backlog: ready.waiting, inFlight: ready.inFlight, callLatencyMs },
         outgoing: load(own.done),
         delayed: readings.delayed[own.delayed.name] ?? { size: 0, dueSoon: 0 },
       };
