@@ -18,8 +18,8 @@ interface Decision {
 
 const BUDGET_MILLIS = 2_000;
 /**
- * Small enough that a few hundred requests per second need more than one Parc: callers are
- * modelled at 40 calls/s each (8 in flight, 100 ms calls), three per Parc at most.
+ * Small enough that the step needs more than one Parc: a caller holds 8 calls of ~1 s (the
+ * scheduler measures their latency), so it finishes about 8/s, and a Parc has three at most.
  */
 const POLICY = {
   stages: { 'parc-caller': { ratePerInstance: 40, max: 3 }, 'parc-incoming': { max: 2 } },
