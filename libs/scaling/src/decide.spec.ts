@@ -15,6 +15,7 @@ const POLICY: ScalingPolicy = {
   drainTargetS: 10,
   targetUtilisation: 0.8,
   scaleDownCooldownMs: 30_000,
+  idleScaleDownCooldownMs: 5_000,
   tolerance: 0.1,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
   parcs: { max: 4, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 120_000 },
@@ -113,9 +114,17 @@ describe('decide', () => {
     const low = observe({ globalInstances: { proxy: 1, 'proxy-store': 4, responder: 1 } });
 
     it('holds instances through the scale-down cooldown', () => {
-      const plan = decide({ ...low, lastChangeMs: { 'proxy-store': NOW - 10_000 } }, POLICY);
+      // Four proxy-stores of 5,000/s at 0.8 are sized for 16,000/s: 6,000/s asks for 2, at 38 % — not idle.
+      const plan = decide({ ...low, proxyStore: { arrivalRate: 6_000, backlog: 0 }, lastChangeMs: { 'proxy-store': NOW - 10_000 } }, POLICY);
       expect(desired(plan, 'proxy-store')).toBe(4);
-      expect(reason(plan, 'proxy-store')).toMatch(/holding 4 \(load asks for 1; scale-down cooldown, 20 s left\)/);
+      expect(reason(plan, 'proxy-store')).toMatch(/holding 4 \(load asks for 2; scale-down cooldown, 20 s left\)/);
+    });
+
+    it('gives an idle stage (at most a quarter of what it is sized for) back after the shorter idle cooldown', () => {
+      const held = decide({ ...low, lastChangeMs: { 'proxy-store': NOW - 4_000 } }, POLICY);
+      expect(desired(held, 'proxy-store')).toBe(4);
+      expect(reason(held, 'proxy-store')).toMatch(/holding 4 \(load asks for 1; idle scale-down cooldown, 1 s left\)/);
+      expect(desired(decide({ ...low, lastChangeMs: { 'proxy-store': NOW - 5_000 } }, POLICY), 'proxy-store')).toBe(1);
     });
 
     it('changes nothing while the load is within the tolerance of what the instances are sized for', () => {

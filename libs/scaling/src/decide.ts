@@ -104,6 +104,9 @@ function withFeedForward(observation: Observation): Observation {
   };
 }
 
+/** A stage whose demand is at most this share of what its instances are sized for is idle. */
+const IDLE_SHARE = 0.25;
+
 /** The proxy counts as saturated from this share of its instances' modelled rate upwards. */
 const PROXY_SATURATED = 0.9;
 
@@ -151,10 +154,13 @@ function withHysteresis(
   if (wanted > current) return { desired: wanted, reason: `up ${current} → ${wanted}: ${why}${capped}` };
   if (wanted === current) return { desired: current, reason: `steady at ${current}: ${why}${capped}` };
   const sinceChange = observation.nowMs - (observation.lastChangeMs[key] ?? Number.NEGATIVE_INFINITY);
-  const waitMs = policy.scaleDownCooldownMs - sinceChange;
+  // A stage left nearly idle (after a burst) gives its instances back sooner: the long cooldown
+  // is for loads that dip and return, not for one that is clearly gone.
+  const idle = ratio <= IDLE_SHARE;
+  const waitMs = (idle ? Math.min(policy.idleScaleDownCooldownMs, policy.scaleDownCooldownMs) : policy.scaleDownCooldownMs) - sinceChange;
   if (waitMs > 0) {
     const held = clamp(current, min, max);
-    return { desired: held, reason: `holding ${held} (load asks for ${wanted}; scale-down cooldown, ${fmt(waitMs / 1000)} s left): ${why}` };
+    return { desired: held, reason: `holding ${held} (load asks for ${wanted}; ${idle ? 'idle ' : ''}scale-down cooldown, ${fmt(waitMs / 1000)} s left): ${why}` };
   }
   return { desired: wanted, reason: `down ${current} → ${wanted}: ${why}` };
 }

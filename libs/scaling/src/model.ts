@@ -36,6 +36,8 @@ export interface ScalingPolicy {
   readonly targetUtilisation: number;
   /** A stage is scaled down only this long after its last change (scale-up is never delayed). */
   readonly scaleDownCooldownMs: number;
+  /** The cooldown instead, for a stage whose demand is at most a quarter of what its instances are sized for. */
+  readonly idleScaleDownCooldownMs: number;
   /**
    * No change while a stage's demand is within this fraction of what its instances are sized for
    * (0.1: 90–110 %), as the HPA's tolerance: noise in a steady load does not move it.

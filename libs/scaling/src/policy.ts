@@ -26,6 +26,7 @@ export const DEFAULT_SCALING_POLICY: ScalingPolicy = {
   drainTargetS: 10,
   targetUtilisation: 0.8,
   scaleDownCooldownMs: 15_000,
+  idleScaleDownCooldownMs: 5_000,
   tolerance: 0.1,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
   parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 300_000 },
@@ -37,6 +38,7 @@ export interface PolicyOverrides {
   readonly drainTargetS?: number;
   readonly targetUtilisation?: number;
   readonly scaleDownCooldownMs?: number;
+  readonly idleScaleDownCooldownMs?: number;
   readonly tolerance?: number;
   readonly caller?: Partial<ScalingPolicy['caller']>;
   readonly parcs?: Partial<ScalingPolicy['parcs']>;
@@ -67,7 +69,7 @@ export function applyPolicyOverrides(base: ScalingPolicy, overrides: unknown): S
   };
   if (!isObject(overrides)) throw new Error('the policy must be a JSON object');
   const { stages, caller, parcs, ...top } = overrides;
-  const policy = numbers({ ...base }, top, '', ['drainTargetS', 'targetUtilisation', 'scaleDownCooldownMs', 'tolerance']) as unknown as ScalingPolicy;
+  const policy = numbers({ ...base }, top, '', ['drainTargetS', 'targetUtilisation', 'scaleDownCooldownMs', 'idleScaleDownCooldownMs', 'tolerance']) as unknown as ScalingPolicy;
   const mergedStages: Record<string, StagePolicy> = { ...base.stages };
   if (stages !== undefined && !isObject(stages)) problems.push('stages must be an object');
   for (const [name, stage] of Object.entries(isObject(stages) ? stages : {})) {
