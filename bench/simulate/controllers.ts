@@ -63,7 +63,7 @@ function read(pipeline: PipelineView, atMs: number): Readings {
  * The observation the control loop builds (libs/scheduler observe.ts): arrival rates from the
  * queues' added counters now and at the oldest tick within the rate window or at the last tick,
  * whichever is larger (0 on the first tick, or for a queue that tick did not see), backlogs as waiting messages, the proxy's
- * rate as what reached the inbox, and the call latency the loop assumes (the target's median).
+ * rate as what reached the inbox, and the call latency by Little's law (the target's median while idle).
  */
 function observe(pipeline: PipelineView, readings: Readings, bases: { window: Readings | undefined; latest: Readings | undefined }, lastChangeMs: Readonly<Record<string, number>>, policy: ScalingPolicy, callLatencyMs: number): Observation {
   const rateSince = (base: Readings | undefined, key: string): number => {
@@ -89,7 +89,13 @@ function observe(pipeline: PipelineView, readings: Readings, bases: { window: Re
       instances: { 'parc-incoming': parc.stages['parc-incoming'].instances, 'parc-caller': parc.stages['parc-caller'].instances, 'parc-outgoing': parc.stages['parc-outgoing'].instances },
       callerParallelism: parc.callerParallelism,
       incoming: { arrivalRate: rate(`${parc.id}/requests`), backlog: parc.stages['parc-incoming'].waiting },
-      caller: { arrivalRate: rate(`${parc.id}/ready`), backlog: parc.stages['parc-caller'].waiting, inFlight: parc.inFlight, callLatencyMs },
+      // As libs/scheduler observes it: Little's law, calls in flight over what reaches done per second.
+      caller: {
+        arrivalRate: rate(`${parc.id}/ready`),
+        backlog: parc.stages['parc-caller'].waiting,
+        inFlight: parc.inFlight,
+        callLatencyMs: parc.inFlight > 0 && rate(`${parc.id}/done`) > 0 ? (1000 * parc.inFlight) / rate(`${parc.id}/done`) : callLatencyMs,
+      },
       outgoing: { arrivalRate: rate(`${parc.id}/done`), backlog: parc.stages['parc-outgoing'].waiting },
       delayed: { size: parc.delayedSize, dueSoon: parc.delayedDueWithin(policy.drainTargetS * 1000) },
     })),
