@@ -2,11 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { silentLogger, type QueueLogger } from '@parc/queue';
+import { silentLogger } from '@parc/queue';
 import { GLOBAL_STAGES, PARC_STAGES, stageKey, type GlobalStage, type ParcStage, type Plan, type Resources, type StageName } from '@parc/scaling';
-import type { ParcRegistry } from '@parc/store';
 import type { ClusterState, ParcState, ScalingDriver } from '../driver';
-import { recordParcChange, seedParcRecord } from './parc-records';
+import { recordParcChange, seedParcRecord, type ParcRecordOptions } from './parc-records';
 
 /** How to start one instance: the command, its arguments and environment (PORT is added). */
 export interface InstanceCommand {
@@ -15,7 +14,7 @@ export interface InstanceCommand {
   readonly env: Readonly<Record<string, string>>;
 }
 
-export interface LocalProcessOptions {
+export interface LocalProcessOptions extends ParcRecordOptions {
   /** What every instance inherits (the scheduler app passes its own environment). */
   readonly environment: Readonly<Record<string, string | undefined>>;
   /** The command of one instance of `stage` (of Parc `parcId` for a Parc stage). */
@@ -24,17 +23,10 @@ export interface LocalProcessOptions {
   readonly basePort: number;
   /** The machine's budget for Parc's stages. */
   readonly capacity: Resources;
-  readonly registry: ParcRegistry;
-  /** Creates a new Parc's requests topic before the Parc is recorded active. */
-  readonly createParcTopic: (parcId: string) => Promise<void>;
-  /** The Parcs recorded when the record is empty at start. */
-  readonly initialParcs: readonly string[];
   /** Instances' stdout and stderr go to `<logDir>/<stage>-<port>.log`; default: inherited. */
   readonly logDir?: string;
   /** Pause before restarting a crashed instance; default 1000 ms. */
   readonly restartDelayMs?: number;
-  readonly logger?: QueueLogger;
-  readonly now?: () => number;
 }
 
 interface Instance {

@@ -1,5 +1,17 @@
+import type { QueueLogger } from '@parc/queue';
 import type { ParcPlan } from '@parc/scaling';
 import type { ParcRegistry } from '@parc/store';
+
+/** What every driver that creates and removes Parcs is given. */
+export interface ParcRecordOptions {
+  readonly registry: ParcRegistry;
+  /** Creates a new Parc's requests topic before the Parc is recorded active. */
+  readonly createParcTopic: (parcId: string) => Promise<void>;
+  /** The Parcs recorded when the record is empty at start (the deployment's first Parc, p1). */
+  readonly initialParcs: readonly string[];
+  readonly logger?: QueueLogger;
+  readonly now?: () => number;
+}
 
 /** Records `initialParcs` as active when the Parc record is empty (the first start of a cluster). */
 export async function seedParcRecord(registry: ParcRegistry, initialParcs: readonly string[], now: () => number): Promise<void> {

@@ -83,25 +83,17 @@ const keyOf = (resource: string, namespace: string | undefined, name: string): s
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** RFC 7386 JSON merge patch. */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const result: Json = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
-  }
-  return result;
-}
-
-/** Strategic merge patch as it applies to these fields: maps merged, lists of named items merged by name. */
-function strategicMergePatch(target: unknown, patch: unknown): unknown {
-  if (Array.isArray(patch) && Array.isArray(target) && patch.every((item) => isObject(item) && typeof item['name'] === 'string')) {
+/**
+ * RFC 7386 JSON merge patch; with `byName`, the strategic merge patch as it applies to these
+ * fields: lists of named items (containers, env) merged item by item by name, not replaced.
+ */
+function mergePatch(target: unknown, patch: unknown, byName = false): unknown {
+  if (byName && Array.isArray(patch) && Array.isArray(target) && patch.every((item) => isObject(item) && typeof item['name'] === 'string')) {
     const merged = [...target];
     for (const item of patch as Json[]) {
       const at = merged.findIndex((existing) => isObject(existing) && existing['name'] === item['name']);
       if (at === -1) merged.push(item);
-      else merged[at] = strategicMergePatch(merged[at], item);
+      else merged[at] = mergePatch(merged[at], item, byName);
     }
     return merged;
   }
@@ -109,7 +101,7 @@ function strategicMergePatch(target: unknown, patch: unknown): unknown {
   const result: Json = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = strategicMergePatch(result[key], value);
+    else result[key] = mergePatch(result[key], value, byName);
   }
   return result;
 }
@@ -209,7 +201,7 @@ export async function startStandInApiServer(options: StandInOptions): Promise<St
       }
       if (!existing) return [404, status(404, 'NotFound', `${type.name} "${name}" not found`)];
       let patched: StoredObject;
-      if (contentType === 'application/strategic-merge-patch+json') patched = strategicMergePatch(existing, body) as StoredObject;
+      if (contentType === 'application/strategic-merge-patch+json') patched = mergePatch(existing, body, true) as StoredObject;
       else if (contentType === 'application/merge-patch+json') patched = mergePatch(existing, body) as StoredObject;
       else return [415, status(415, 'UnsupportedMediaType', `patch as ${contentType}`)];
       patched.metadata = { ...patched.metadata, resourceVersion: String(++version) };

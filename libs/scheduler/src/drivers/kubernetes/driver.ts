@@ -1,10 +1,10 @@
 // nx-ignore-next-line -- only the scheduler's build lists this package (apps/scheduler/project.json), see client.ts
-import type { KubeConfig, KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { silentLogger, type QueueLogger } from '@parc/queue';
+import type { KubeConfig, KubernetesObject, V1Container, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { silentLogger } from '@parc/queue';
 import { GLOBAL_STAGES, PARC_STAGES, stageKey, type GlobalStage, type ParcStage, type Plan, type StageName } from '@parc/scaling';
-import { byAge, type ParcRegistry } from '@parc/store';
+import { byAge } from '@parc/store';
 import type { ClusterState, ParcState, ScalingDriver } from '../../driver';
-import { recordParcChange, seedParcRecord } from '../parc-records';
+import { recordParcChange, seedParcRecord, type ParcRecordOptions } from '../parc-records';
 import { capacityFrom } from './capacity';
 import { kubernetesClient } from './client';
 import { PARC_ID_LABEL, parcObjects, parcTemplateOf, type ParcTemplate } from './parc-objects';
@@ -16,22 +16,15 @@ const STAGES: ReadonlySet<string> = new Set<StageName>([...GLOBAL_STAGES, ...PAR
 const CALLER_PARALLELISM_ENV = 'CALLER_CONCURRENCY';
 const DEFAULT_CALLER_PARALLELISM = 64;
 
-export interface KubernetesDriverOptions {
+export interface KubernetesDriverOptions extends ParcRecordOptions {
   /** Where the API server is and who we are (in the cluster: the scheduler's service account). */
   readonly kubeConfig: KubeConfig;
   /** Parc's namespace: the stages' Deployments and every Parc's objects live here. */
   readonly namespace: string;
   /** The rendered Parc template (deploy/k8s/parc-template). */
   readonly template: ParcTemplate;
-  readonly registry: ParcRegistry;
-  /** Creates a new Parc's requests topic before the Parc is recorded active. */
-  readonly createParcTopic: (parcId: string) => Promise<void>;
-  /** The Parcs recorded when the record is empty at start (the overlay deploys p1). */
-  readonly initialParcs: readonly string[];
   /** The field manager of server-side apply and of every patch; default `parc-scheduler`. */
   readonly fieldManager?: string;
-  readonly logger?: QueueLogger;
-  readonly now?: () => number;
 }
 
 /** The objects of the cluster the driver reads each time: Parc's Deployments by stage key. */
@@ -42,8 +35,14 @@ const isParcStagePod =
   (pod: V1Pod): boolean =>
     pod.metadata?.namespace === namespace && pod.metadata.labels?.[PART_OF] === 'parc' && STAGES.has(pod.metadata.labels[COMPONENT] ?? '');
 
+/** The caller's container in its Deployment (named after the app; else the only one). */
+function callerContainer(deployment: V1Deployment | undefined): V1Container | undefined {
+  const containers = deployment?.spec?.template.spec?.containers ?? [];
+  return containers.find((c) => c.name === 'parc-caller') ?? containers[0];
+}
+
 function callerParallelismOf(deployment: V1Deployment | undefined): number {
-  const container = deployment?.spec?.template.spec?.containers.find((c) => c.name === 'parc-caller') ?? deployment?.spec?.template.spec?.containers[0];
+  const container = callerContainer(deployment);
   const value = Number(container?.env?.find((e) => e.name === CALLER_PARALLELISM_ENV)?.value);
   return Number.isInteger(value) && value > 0 ? value : DEFAULT_CALLER_PARALLELISM;
 }
@@ -124,7 +123,7 @@ export async function createKubernetesDriver(options: KubernetesDriverOptions): 
   };
 
   const setCallerParallelism = async (deployment: V1Deployment, parallelism: number): Promise<void> => {
-    const container = deployment.spec?.template.spec?.containers.find((c) => c.name === 'parc-caller') ?? deployment.spec?.template.spec?.containers[0];
+    const container = callerContainer(deployment);
     if (!container || !deployment.metadata?.name) return;
     const body = { spec: { template: { spec: { containers: [{ name: container.name, env: [{ name: CALLER_PARALLELISM_ENV, value: String(parallelism) }] }] } } } };
     await apps.patchNamespacedDeployment({ name: deployment.metadata.name, namespace, body, fieldManager }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
