@@ -11,15 +11,18 @@ export interface KafkaBackendOptions {
   readonly logger?: QueueLogger;
   /** kafkajs's own verbosity (default warn). */
   readonly clientLogLevel?: KafkaLogLevel;
-  /** A consumer that stops heartbeating this long loses its partitions (default 30 s; broker minimum 6 s). */
+  /**
+   * A consumer that stops heartbeating this long (a killed process) loses its partitions; until
+   * then they wait, and so does a restarted process's join (default 10 s; the broker allows
+   * group.min.session.timeout.ms to group.max.session.timeout.ms, 6 s to 30 min by default).
+   */
   readonly sessionTimeoutMs?: number;
+  /** Default: a tenth of the session timeout, at least 500 ms. */
   readonly heartbeatIntervalMs?: number;
   /** Longest a fetch waits at the broker when there is nothing new (default 500 ms). */
   readonly fetchMaxWaitMs?: number;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
-  /** Longest wait for a consumer to join its group (default: twice the session timeout). */
-  readonly joinTimeoutMs?: number;
   /** Payload bytes per produce request; a publish is split into requests of at most this (default 512 KiB). */
   readonly maxRequestBytes?: number;
   /** `max.message.bytes` of topics this backend creates: the largest record batch (default 16 MiB). */
@@ -75,6 +78,10 @@ export class KafkaBackend implements QueueBackend {
       logLevel: KAFKA_LOG_LEVELS[options.clientLogLevel ?? 'warn'],
       logCreator: kafkaLogCreator(options.logger ?? silentLogger),
       socketFactory: noDelaySocketFactory,
+      // kafkajs's default backs off to 30 s between attempts: after a broker restart a client
+      // could sit out half a minute. Capped at 2 s, a returning broker is seen within 2 s; about
+      // 15 s of attempts are made before an operation fails (and is retried by its caller).
+      retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 10 },
     });
   }
 
@@ -112,7 +119,7 @@ export class KafkaBackend implements QueueBackend {
           const detail = error instanceof Error ? error.message : String(error);
           throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not ${operation}: ${detail}`, { cause: error });
         }
-        this.logger.warn({ err: error, operation }, 'kafka not ready yet; retrying');
+        this.logger.debug({ err: error, operation }, 'kafka not ready yet; retrying');
         await sleep(errorBackoffMs(failures, 200, 2_000));
       }
     }
@@ -147,14 +154,15 @@ export class KafkaBackend implements QueueBackend {
     }
   }
 
+  /** Resolves once the consumer is connected and subscribed; it joins its group in the background. */
   async consume(options: ConsumeOptions): Promise<QueueConsumer> {
     this.assertOpen();
-    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 30_000;
-    const consumer = await this.withRetries(`start a consumer of ${options.queue}`, () => startKafkaConsumer(this.kafka, options, {
+    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 10_000;
+    const consumer = await this.unavailableOnError(`start a consumer of ${options.queue}`, () => startKafkaConsumer(this.kafka, options, {
       sessionTimeoutMs,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? Math.max(500, Math.floor(sessionTimeoutMs / 10)),
       fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 500,
-      joinTimeoutMs: this.options.joinTimeoutMs ?? 2 * sessionTimeoutMs,
+      logger: this.logger,
     }));
     this.consumers.add(consumer);
     return {

@@ -15,4 +15,4 @@ export type {
 export { resolveConsumeOptions, uniqueConsumerName, type ResolvedConsumeOptions } from './consume-options';
 export { startPollingConsumer, type PollingConsumer, type PollingSettings, type PollingSource } from './polling-consumer';
 export { sleep, errorBackoffMs } from './timing';
-export { silentLogger, type QueueLogger } from './logger';
+export { RepeatFilter, silentLogger, type QueueLogger } from './logger';

@@ -88,16 +88,37 @@ export function startPollingConsumer(
     }
   };
 
+  /**
+   * Runs the handler until it succeeds, then acknowledges. A failed batch is tried again here,
+   * after a capped back-off, with its lease renewed meanwhile (it stays in `running`), rather than
+   * left to expire: a dependency that was briefly down (Kafka for proxy-store) is then followed
+   * within the back-off, not a lease later, and the batch keeps its place. On close a failing
+   * batch is left unacknowledged: the lease, or this instance's next start, brings it back.
+   */
+  const handleUntilDone = async (batch: readonly Delivery[]): Promise<void> => {
+    let current = batch;
+    for (let failures = 1; ; failures++) {
+      try {
+        await resolved.handler(current, context);
+      } catch (error) {
+        if (killed) return;
+        report(error, current);
+        await sleep(errorBackoffMs(failures), closing.signal);
+        if (closing.signal.aborted) return;
+        current = current.map((delivery) => ({ ...delivery, deliveryCount: delivery.deliveryCount + 1 }));
+        continue;
+      }
+      if (!killed) await acknowledge(current);
+      return;
+    }
+  };
+
   const dispatch = (batch: readonly Delivery[]): void => {
     for (const delivery of batch) inFlightIds.add(delivery.id);
-    const work = (async () => {
-      try {
-        await resolved.handler(batch, context);
-        if (!killed) await acknowledge(batch);
-      } catch (error) {
-        if (!killed) report(error, batch);
-      }
-    })().finally(() => {
+    const work = handleUntilDone(batch).catch((error: unknown) => {
+      // Acknowledging failed after its retries: the lease brings the batch back.
+      if (!killed) report(error, batch);
+    }).finally(() => {
       for (const delivery of batch) inFlightIds.delete(delivery.id);
       running.delete(work);
       wakeUp();

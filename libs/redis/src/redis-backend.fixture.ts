@@ -3,8 +3,14 @@ import { RedisBackend } from './redis-backend';
 
 export const TEST_LEASE_MS = 1_000;
 
-export function createBackend(): RedisBackend {
+/**
+ * The test backend. A child process is told through its environment to be a named instance
+ * (PARC_TEST_INSTANCE_ID) with another lease (PARC_TEST_LEASE_MS).
+ */
+export function createBackend(overrides: { instanceId?: string; leaseMs?: number } = {}): RedisBackend {
   const url = process.env['REDIS_URL'];
   if (!url) throw new Error('REDIS_URL is not set: run integration tests through jest.integration.config.js');
-  return new RedisBackend({ url, connectionName: 'parc-test', leaseMs: TEST_LEASE_MS, blockMs: 200 });
+  const instanceId = overrides.instanceId ?? process.env['PARC_TEST_INSTANCE_ID'];
+  const leaseMs = overrides.leaseMs ?? Number(process.env['PARC_TEST_LEASE_MS'] ?? TEST_LEASE_MS);
+  return new RedisBackend({ url, connectionName: 'parc-test', leaseMs, blockMs: 200, ...(instanceId ? { instanceId } : {}) });
 }

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ParcError } from '@parc/errors';
 import {
+  RepeatFilter,
   silentLogger,
   startPollingConsumer,
   uniqueConsumerName,
@@ -35,6 +36,13 @@ export interface RedisBackendOptions {
   readonly reclaimIntervalMs?: number;
   /** Idle consumers with nothing pending are dropped from their group after this (default 1 h). */
   readonly staleConsumerMs?: number;
+  /**
+   * This instance's name, the same across its restarts and different from every other running
+   * instance (e.g. pod name, or host and port). When set, consumers are named by it, and a
+   * restarted instance takes back at once what it held when it died, instead of waiting out the
+   * lease; when absent, names are unique per process and leases alone bring messages back.
+   */
+  readonly instanceId?: string;
   readonly logger?: QueueLogger;
   /** Prefix of the stores' keys (ledger, idempotency, dead letters); default `parc`. */
   readonly keyPrefix?: string;
@@ -55,6 +63,9 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
   private readonly leaseMs: number;
   private readonly prefix: string;
   private closed: Promise<void> | undefined;
+  private readonly connectionErrors = new RepeatFilter();
+  /** The numbers of the open consumers per stream and group: an instance's consumers are #1, #2, … on every start. */
+  private readonly consumerNumbers = new Map<string, Set<number>>();
 
   constructor(private readonly options: RedisBackendOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -81,7 +92,7 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
   async consume(options: ConsumeOptions): Promise<PollingConsumer> {
     this.assertOpen();
     await this.ensureGroup(options.queue, options.group);
-    const consumerName = uniqueConsumerName(this.options.connectionName ?? 'c');
+    const { name: consumerName, release: releaseName } = this.consumerName(options.queue, options.group);
     const blocking = this.connect({ connectionName: `${this.options.connectionName ?? 'parc'}:${options.queue}` });
     const source = new RedisStreamSource(this.commands, blocking, {
       stream: options.queue,
@@ -91,11 +102,15 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
       blockMs: this.options.blockMs ?? 1_000,
       reclaimIntervalMs: this.options.reclaimIntervalMs ?? Math.max(100, Math.floor(this.leaseMs / 2)),
       staleConsumerMs: this.options.staleConsumerMs ?? 3_600_000,
+      adoptsPending: this.options.instanceId !== undefined,
       logger: this.logger,
     });
     const consumer = startPollingConsumer(source, options, {
       leaseMs: this.leaseMs,
-      onClosed: () => this.consumers.delete(consumer),
+      onClosed: () => {
+        this.consumers.delete(consumer);
+        releaseName();
+      },
     });
     this.consumers.add(consumer);
     return consumer;
@@ -154,6 +169,19 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
     return this.closed;
   }
 
+  /** This consumer's name: unique per process, or the instance's own, numbered lowest-free-first. */
+  private consumerName(stream: string, group: string): { name: string; release: () => void } {
+    const prefix = this.options.connectionName ?? 'c';
+    if (this.options.instanceId === undefined) return { name: uniqueConsumerName(prefix), release: () => undefined };
+    const key = `${stream}\n${group}`;
+    const taken = this.consumerNumbers.get(key) ?? new Set<number>();
+    this.consumerNumbers.set(key, taken);
+    let n = 1;
+    while (taken.has(n)) n++;
+    taken.add(n);
+    return { name: `${prefix}@${this.options.instanceId}#${n}`, release: () => taken.delete(n) };
+  }
+
   private async ensureGroup(stream: string, group: string): Promise<void> {
     try {
       // Id 0: a new group also gets what was published before it existed.
@@ -172,7 +200,11 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
       ...this.options.redisOptions,
       ...extra,
     });
-    client.on('error', (error: Error) => this.logger.warn({ err: error }, 'redis connection error'));
+    // ioredis reconnects by itself; a Redis that is down would log this every attempt.
+    client.on('error', (error: Error) => {
+      const { log, held } = this.connectionErrors.admit(error.message);
+      if (log) this.logger.warn({ err: error, ...(held > 0 ? { repeatsHeldBack: held } : {}) }, `redis connection error (reconnecting): ${error.message}`);
+    });
     return client;
   }
 

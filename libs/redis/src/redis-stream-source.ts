@@ -11,6 +11,11 @@ export interface StreamSourceSettings {
   readonly reclaimIntervalMs: number;
   /** Consumers idle this long with nothing pending are removed from the group (dead processes). */
   readonly staleConsumerMs: number;
+  /**
+   * The consumer name is this instance's own across restarts (not unique per process): what it
+   * still held when it died is taken back at once on the first fetches, instead of after the lease.
+   */
+  readonly adoptsPending: boolean;
   readonly logger: QueueLogger;
 }
 
@@ -22,14 +27,22 @@ export class RedisStreamSource implements PollingSource {
   private reclaimCursor = '0-0';
   private nextReclaimAt = 0;
   private reclaimPasses = 0;
+  /** Where reading this consumer's own pending entries goes on; undefined once they are all read. */
+  private ownPendingCursor: string | undefined;
 
   constructor(
     private readonly commands: Redis,
     private readonly blocking: Redis,
     private readonly settings: StreamSourceSettings,
-  ) {}
+  ) {
+    if (settings.adoptsPending) this.ownPendingCursor = '0-0';
+  }
 
   async fetch(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (this.ownPendingCursor !== undefined) {
+      const adopted = await this.readOwnPending(max);
+      if (adopted.length > 0) return adopted;
+    }
     if (Date.now() >= this.nextReclaimAt) {
       const reclaimed = await this.reclaim(max);
       // Keep reclaiming batch after batch until the pending list has been scanned through (the
@@ -76,6 +89,24 @@ export class RedisStreamSource implements PollingSource {
     } finally {
       signal.removeEventListener('abort', interrupt);
     }
+  }
+
+  /**
+   * The entries this consumer name held when its previous process died (its history: XREADGROUP
+   * from an id rather than `>`), read once from the start, batch after batch.
+   */
+  private async readOwnPending(max: number): Promise<Delivery[]> {
+    const { stream, group, consumer } = this.settings;
+    const reply = (await this.commands.xreadgroup('GROUP', group, consumer, 'COUNT', max, 'STREAMS', stream, this.ownPendingCursor as string)) as
+      | [string, RawStreamEntry[]][]
+      | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    const last = entries[entries.length - 1];
+    this.ownPendingCursor = last === undefined ? undefined : last[0];
+    if (entries.length === 0) return [];
+    this.settings.logger.info({ stream, group, consumer, count: entries.length }, 'took back the messages this instance held before it restarted');
+    // Redis counts a history read as a delivery, as it does a reclaim.
+    return toDeliveries(entries, await this.deliveryCounts(entries));
   }
 
   /** Takes over entries whose lease expired: their consumer died or stalled past the lease. */

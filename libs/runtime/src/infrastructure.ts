@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ParcError } from '@parc/errors';
 import { field, type ConfigOf, type Logger } from '@parc/service-kit';
 import { RedisBackend } from '@parc/redis';
@@ -12,9 +13,16 @@ export const commonSpec = {
   }),
   queueLeaseMs: field.duration({
     env: 'QUEUE_LEASE_MS',
-    default: 30_000,
+    default: 15_000,
     min: 100,
-    description: "How long a Redis-stream batch stays with a consumer that stopped renewing it (a crashed process) before another takes it over.",
+    description:
+      'How long a Redis-stream batch stays with a consumer that stopped renewing it (a crashed process that does not come back) before another takes it over. Running batches are renewed every third of it.',
+  }),
+  instanceId: field.string({
+    env: 'INSTANCE_ID',
+    optional: true,
+    description:
+      "This instance's name, the same across its restarts and unique among running instances; a restarted instance takes back at once the Redis-stream messages it held when it died. Default: the host name and PORT (a pod's name on Kubernetes).",
   }),
 };
 
@@ -64,9 +72,10 @@ export const kafkaSpec = {
   }),
   kafkaSessionTimeoutMs: field.duration({
     env: 'KAFKA_SESSION_TIMEOUT_MS',
-    default: 30_000,
+    default: 10_000,
     min: 1_000,
-    description: "A Kafka consumer that stops heartbeating (a crashed process) loses its partitions after this; the broker's group.min.session.timeout.ms applies.",
+    description:
+      "A Kafka consumer that stops heartbeating (a killed process) keeps its partitions, and holds up its restarted successor's join, this long; heartbeats go every tenth of it. The broker's group.min.session.timeout.ms (6 s by default) applies.",
   }),
 };
 
@@ -85,13 +94,26 @@ export function namespaceOf(config: CommonConfig): string {
   return config.namespace;
 }
 
+/**
+ * This instance's name across restarts: INSTANCE_ID, else host name and port — unique among the
+ * processes of one machine (two cannot listen on one port) and, on Kubernetes, the pod's name,
+ * which a container restarted in its pod keeps. The apps pass their whole config, PORT included;
+ * without a port (and no INSTANCE_ID) there is no safe name and consumers stay unique per process.
+ */
+export function instanceIdOf(config: CommonConfig & { readonly port?: number }): string | undefined {
+  if (config.instanceId !== undefined) return config.instanceId;
+  return config.port === undefined || config.port === 0 ? undefined : `${hostname()}:${config.port}`;
+}
+
 /** A Redis backend for `service`, its connection named so that CLIENT LIST tells who is who. */
-export function connectRedis(url: string, service: string, config: CommonConfig, logger: Logger): RedisBackend {
+export function connectRedis(url: string, service: string, config: CommonConfig & { readonly port?: number }, logger: Logger): RedisBackend {
+  const instanceId = instanceIdOf(config);
   return new RedisBackend({
     url,
     connectionName: service,
     leaseMs: config.queueLeaseMs,
     keyPrefix: namespaceOf(config),
+    ...(instanceId === undefined ? {} : { instanceId }),
     logger: logger.child({ component: 'redis' }),
   });
 }

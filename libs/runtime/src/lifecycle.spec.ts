@@ -1,4 +1,6 @@
+import { ParcError } from '@parc/errors';
 import { MemoryBackend } from '@parc/memory';
+import { waitFor } from '@parc/testing';
 import { buildServiceApp, createLogger, createMetrics } from '@parc/service-kit';
 import { manageStage, watch } from './lifecycle';
 
@@ -13,6 +15,7 @@ describe('manageStage', () => {
     const shared = new MemoryBackend();
     const server = app();
     manageStage(server, {
+      name: 'stage',
       backends: {
         owned: { backend: { ping: () => owned.ping(), close: async () => void order.push('owned closed') }, owned: true },
         shared: { backend: { ping: () => shared.ping(), close: async () => void order.push('shared closed') }, owned: false },
@@ -23,17 +26,63 @@ describe('manageStage', () => {
       },
     });
     await server.ready();
+    await waitFor('the workers to start', () => order.length > 0, 2_000);
     expect(order).toEqual(['started']);
     const ready = await server.inject({ method: 'GET', url: '/health/ready' });
-    expect(JSON.parse(ready.body)).toMatchObject({ status: 'ok', checks: [{ name: 'owned', status: 'pass' }, { name: 'shared', status: 'pass' }] });
+    expect(JSON.parse(ready.body)).toMatchObject({
+      status: 'ok',
+      checks: [{ name: 'owned', status: 'pass' }, { name: 'shared', status: 'pass' }, { name: 'stage workers', status: 'pass' }],
+    });
     await server.close();
     expect(order).toEqual(['started', 'worker closed', 'owned closed']);
+  });
+
+  it('listens and reports not-ready while a dependency is missing, and becomes ready by itself once it answers', async () => {
+    const server = app();
+    let brokerUp = false;
+    const closed: string[] = [];
+    manageStage(server, {
+      name: 'incoming',
+      backends: {},
+      start: async () => {
+        if (!brokerUp) throw new Error('Kafka could not connect: ECONNREFUSED');
+        return [{ close: async () => void closed.push('worker') }];
+      },
+    });
+    await server.ready();
+    const notReady = await server.inject({ method: 'GET', url: '/health/ready' });
+    expect(notReady.statusCode).toBe(503);
+    expect(JSON.parse(notReady.body).checks).toEqual([
+      { name: 'incoming workers', status: 'fail', error: 'incoming workers not started: Kafka could not connect: ECONNREFUSED' },
+    ]);
+    expect((await server.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    brokerUp = true;
+    await waitFor('readiness once the broker answers', async () => (await server.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200, 5_000);
+    await server.close();
+    expect(closed).toEqual(['worker']);
+  });
+
+  it('reports a configuration error found while starting on the fatal channel', async () => {
+    const server = app();
+    const fatal: unknown[] = [];
+    server.fatal.subscribe((error) => fatal.push(error));
+    manageStage(server, {
+      name: 'caller',
+      backends: {},
+      start: async () => {
+        throw new ParcError('QUEUE_OPTIONS_INVALID', 'parc-caller: batchSize must be an integer ≥ 1');
+      },
+    });
+    await server.ready();
+    await waitFor('the fatal report', () => fatal.length > 0, 2_000);
+    expect(fatal).toEqual([expect.objectContaining({ code: 'QUEUE_OPTIONS_INVALID' })]);
+    await server.close();
   });
 
   it('reports the backlog of watched queues when /metrics is scraped, across stages in one process', async () => {
     const memory = new MemoryBackend();
     const server = app();
-    const noBackends = { backends: {}, start: async () => [] };
+    const noBackends = { name: 'stage', backends: {}, start: async () => [] };
     manageStage(server, { ...noBackends, backlogs: [watch(memory, 'inbox', 'proxy-store')] });
     manageStage(server, { ...noBackends, backlogs: [watch(memory, 'ready', 'parc-caller')] });
     await memory.publish('inbox', [{ payload: 'a' }, { payload: 'b' }]);

@@ -1,6 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { QueueBacklog } from '@parc/queue';
-import { closeAll, registerOnce, type ServiceApp } from '@parc/service-kit';
+import { closeAll, registerOnce, startInBackground, type ServiceApp } from '@parc/service-kit';
 
 /** Something started that must be stopped: a stage worker or a backend connection. */
 export interface Closable {
@@ -19,6 +19,8 @@ export interface StageBackend {
 }
 
 export interface StageLifecycle {
+  /** The stage, e.g. `parc-incoming`: names its readiness check and its start-up log lines. */
+  readonly name: string;
   /** Backends by name, e.g. `proxy-redis`: readiness pings each; owned ones close after the workers. */
   readonly backends: Readonly<Record<string, StageBackend>>;
   /** Starts the stage's workers once the app is ready. */
@@ -74,21 +76,29 @@ function registerBacklogGauge(app: ServiceApp, queues: readonly WatchedQueue[]):
 }
 
 /**
- * Ties a stage to its app: readiness checks that ping every backend, workers started when the
- * app becomes ready, and on close (SIGTERM) the workers stopped first — they finish what they
- * hold and acknowledge it — and the connections after them.
+ * Ties a stage to its app: readiness checks that ping every backend and that the workers run;
+ * the workers started once the app is ready — in the background, tried again with back-off for as
+ * long as a dependency is missing or slow (a Kafka group still holding a killed member), so the
+ * process listens, answers `/health/live` and reports not-ready instead of exiting; and on close
+ * (SIGTERM) the workers stopped first — they finish what they hold and acknowledge it — and the
+ * connections after them. Only a configuration error found while starting ends the process.
  */
 export function manageStage(app: ServiceApp, stage: StageLifecycle): void {
-  let workers: readonly Closable[] = [];
   registerBacklogGauge(app, stage.backlogs ?? []);
   for (const [name, { backend }] of Object.entries(stage.backends)) {
     app.readiness.add({ name, check: () => backend.ping() });
   }
-  app.addHook('onReady', async () => {
-    workers = await stage.start();
+  const workers = startInBackground({
+    name: `${stage.name} workers`,
+    start: () => stage.start(),
+    logger: app.log.child({ stage: stage.name }),
+    onFatal: (error) => app.fatal.report(error),
   });
+  app.readiness.add({ name: `${stage.name} workers`, check: () => workers.assertStarted() });
+  app.addHook('onReady', async () => workers.begin());
   app.addHook('onClose', async () => {
-    await closeAll(workers.map((worker, i) => ({ name: `worker ${i + 1}`, close: () => worker.close() })));
+    const started = (await workers.stop()) ?? [];
+    await closeAll(started.map((worker, i) => ({ name: `worker ${i + 1}`, close: () => worker.close() })));
     const owned = Object.entries(stage.backends).filter(([, { owned }]) => owned);
     await closeAll(owned.map(([name, { backend }]) => ({ name, close: () => backend.close() })));
   });

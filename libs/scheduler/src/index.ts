@@ -2,7 +2,15 @@ export { createControlLoop, type ControlLoop, type ControlLoopOptions, type Deci
 export { dryRunDriver, type ClusterState, type ParcState, type ScalingDriver } from './driver';
 export { readSignals, toObservation, type ParcSignals, type PipelineSignals, type Readings } from './observe';
 export { pipelineSignals, type PipelineSignalSources } from './signals/pipeline';
-export { startLocalProcessDriver, type InstanceCommand, type LocalProcessDriver, type LocalProcessOptions } from './drivers/local-processes';
+export {
+  DEFAULT_RESTART_BACKOFF,
+  restartDelayMs,
+  startLocalProcessDriver,
+  type InstanceCommand,
+  type LocalProcessDriver,
+  type LocalProcessOptions,
+  type RestartBackoff,
+} from './drivers/local-processes';
 export { queueBacklogSignal } from './signals/queue-backlog';
 export { delayedSetSignal } from './signals/delayed-set';
 export type { DelayedReading, QueueReading, Signal } from './signals/signal';

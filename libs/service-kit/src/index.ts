@@ -33,7 +33,7 @@ export {
   type ReadinessCheck,
   type ReadinessReport,
 } from './http/readiness';
-export { buildServiceApp, type ServiceApp, type ServiceAppOptions } from './http/service-app';
+export { buildServiceApp, type FatalChannel, type ServiceApp, type ServiceAppOptions } from './http/service-app';
 export { verifyServiceContract, type ContractOptions } from './http/contract';
 export { closeAll, type CloseStep } from './lifecycle/close-all';
 export {
@@ -46,6 +46,12 @@ export {
   type ShutdownOptions,
 } from './lifecycle/run-service';
 export { launchService, type LaunchOptions } from './lifecycle/launch';
+export {
+  isConfigurationError,
+  startInBackground,
+  type BackgroundStart,
+  type BackgroundStartOptions,
+} from './lifecycle/start-in-background';
 export {
   resolveServiceDeps,
   serviceConfigSpec,

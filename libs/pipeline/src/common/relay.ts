@@ -67,7 +67,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       const closing = drain.signal.aborted;
       logger[closing ? 'info' : 'warn'](
         { err: error, stage, queue, batchSize: batch?.length },
-        batch ? 'batch not acknowledged; it will be redelivered' : 'queue consumer error; retrying',
+        batch ? 'batch failed and was not acknowledged; it will be tried again' : 'queue consumer error; retrying',
       );
     },
   });

@@ -31,6 +31,7 @@ export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injec
   const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-caller.${config.parcId}`, config, app.log);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-caller.${config.parcId}`, config, app.log);
   manageStage(app, {
+    name: 'parc-caller',
     backends: {
       'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },

@@ -29,6 +29,7 @@ export function mountParcIncoming(app: ServiceApp, config: ParcIncomingConfig, i
   const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-incoming.${config.parcId}`, config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, `parc-incoming.${config.parcId}`, app.log);
   manageStage(app, {
+    name: 'parc-incoming',
     backends: {
       'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
       kafka: { backend: kafka, owned: !injected.kafka },

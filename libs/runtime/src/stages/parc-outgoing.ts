@@ -29,6 +29,7 @@ export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, i
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-outgoing.${config.parcId}`, config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, `parc-outgoing.${config.parcId}`, app.log);
   manageStage(app, {
+    name: 'parc-outgoing',
     backends: {
       'parc-redis': { backend: parcRedis, owned: !injected.parcRedis },
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },

@@ -25,6 +25,7 @@ export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injec
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'proxy-store', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'proxy-store', app.log);
   manageStage(app, {
+    name: 'proxy-store',
     backends: {
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
       kafka: { backend: kafka, owned: !injected.kafka },

@@ -52,6 +52,7 @@ export function mountProxy(app: ServiceApp, config: ProxyConfig, injected: Injec
   }
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'proxy', config, app.log);
   manageStage(app, {
+    name: 'proxy',
     backends: { 'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis } },
     start: async () => [],
   });

@@ -52,6 +52,7 @@ export function mountResponder(app: ServiceApp, config: ResponderConfig, injecte
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'responder', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'responder', app.log);
   manageStage(app, {
+    name: 'responder',
     backends: {
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
       kafka: { backend: kafka, owned: !injected.kafka },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ParcError } from '@parc/errors';
 import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, type ScalingPolicy } from '@parc/scaling';
 import { createControlLoop, createKubernetesDriver, dryRunDriver, kubeConfigFor, parcTemplateFromYaml, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ParcTemplate, type ScalingDriver } from '@parc/scheduler';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
@@ -65,12 +66,12 @@ export interface SchedulerMountOptions {
   readonly policy?: ScalingPolicy;
 }
 
-/** DEFAULT_SCALING_POLICY with SCHEDULER_POLICY's overrides. @throws Error naming the variable. */
+/** DEFAULT_SCALING_POLICY with SCHEDULER_POLICY's overrides. @throws ParcError CONFIG_INVALID naming the variable. */
 function policyFrom(text: string): ScalingPolicy {
   try {
     return applyPolicyOverrides(DEFAULT_SCALING_POLICY, JSON.parse(text) as unknown);
   } catch (error) {
-    throw new Error(`SCHEDULER_POLICY is not valid: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ParcError('CONFIG_INVALID', `SCHEDULER_POLICY is not valid: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
@@ -91,21 +92,22 @@ function dryRunState(config: SchedulerConfig): ClusterState {
   };
 }
 
-/** SCHEDULER_K8S_PARC_TEMPLATE's text, read at mount so that a wrong path stops the app at once. @throws Error naming the variable. */
+/** SCHEDULER_K8S_PARC_TEMPLATE's text, read at mount so that a wrong path stops the app at once. @throws ParcError CONFIG_INVALID naming the variable. */
 function parcTemplateText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`SCHEDULER_K8S_PARC_TEMPLATE: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ParcError('CONFIG_INVALID', `SCHEDULER_K8S_PARC_TEMPLATE: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
-/** The Parc template from SCHEDULER_K8S_PARC_TEMPLATE's text. @throws Error naming the variable. */
+/** The Parc template from SCHEDULER_K8S_PARC_TEMPLATE's text. @throws ParcError CONFIG_INVALID naming the variable. */
 async function parcTemplateFrom(path: string, text: string): Promise<ParcTemplate> {
   try {
     return await parcTemplateFromYaml(text);
   } catch (error) {
-    throw new Error(`SCHEDULER_K8S_PARC_TEMPLATE (${path}) is not a usable Parc template: ${error instanceof Error ? error.message : String(error)}`);
+    const problem = error instanceof Error ? error.message : String(error);
+    throw new ParcError('CONFIG_INVALID', `SCHEDULER_K8S_PARC_TEMPLATE (${path}) is not a usable Parc template: ${problem}`, { cause: error });
   }
 }
 
@@ -144,6 +146,7 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
   );
   const createParcTopic = (parcId: string): Promise<void> => kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
   manageStage(app, {
+    name: 'scheduler',
     backends: {
       'proxy-redis': { backend: proxyRedis, owned: !injected.proxyRedis },
       ...(sharedParcRedis ? { 'parc-redis': { backend: sharedParcRedis, owned: !injected.parcRedis } } : {}),

@@ -1,4 +1,5 @@
 import { MemoryParcRegistry } from '@parc/memory';
+import { silentLogger } from '@parc/queue';
 import type { ParcPlan, Plan, StageName, StagePlan } from '@parc/scaling';
 import { waitFor } from '@parc/testing';
 import { startLocalProcessDriver, type LocalProcessDriver } from './local-processes';
@@ -24,6 +25,7 @@ const ask = async (port: number): Promise<Record<string, string>> => (await (awa
 describe('local-process driver (real processes)', () => {
   const registry = new MemoryParcRegistry();
   const topics: string[] = [];
+  const restarts: { stage: string; restartInMs: number }[] = [];
   let driver: LocalProcessDriver;
 
   beforeAll(async () => {
@@ -31,7 +33,8 @@ describe('local-process driver (real processes)', () => {
       environment: { PATH: process.env['PATH'] },
       commandOf: (stage, parcId, callers) => ({
         command: process.execPath,
-        args: ['-e', INSTANCE],
+        // The responder stands for a stage that fails at once on every start.
+        args: ['-e', stage === 'responder' ? 'process.exit(3)' : INSTANCE],
         env: { STAGE: stage, PARC_ID: parcId ?? '', CALLER_CONCURRENCY: String(callers) },
       }),
       basePort: 19_400 + Math.floor(Math.random() * 400),
@@ -39,7 +42,8 @@ describe('local-process driver (real processes)', () => {
       registry,
       createParcTopic: async (parcId) => void topics.push(parcId),
       initialParcs: ['p1'],
-      restartDelayMs: 100,
+      restartBackoff: { initialMs: 100, maxMs: 400, resetAfterMs: 60_000 },
+      logger: { ...silentLogger, warn: (fields: object) => void restarts.push(fields as { stage: string; restartInMs: number }) },
     });
   });
   afterAll(() => driver.close(2_000));
@@ -69,6 +73,13 @@ describe('local-process driver (real processes)', () => {
     await driver.apply(plan([['proxy-store', undefined, 1]]));
     expect(driver.ports('proxy-store')).toEqual([ports[0]]);
     await waitFor('the newest stopped', async () => ask(crashed).then(() => false, () => true), 10_000);
+  });
+
+  it('restarts an instance that keeps crashing at once ever more slowly, as Kubernetes does', async () => {
+    await driver.apply(plan([['responder', undefined, 1]]));
+    await waitFor('four restarts of the crashing responder', () => restarts.filter((r) => r.stage === 'responder').length >= 4, 10_000);
+    await driver.apply(plan([['responder', undefined, 0]]));
+    expect(restarts.filter((r) => r.stage === 'responder').slice(0, 4).map((r) => r.restartInMs)).toEqual([100, 200, 400, 400]);
   });
 
   it('creates a Parc (topic first, then recorded active), drains it and removes it', async () => {

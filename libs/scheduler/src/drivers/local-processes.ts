@@ -25,13 +25,36 @@ export interface LocalProcessOptions extends ParcRecordOptions {
   readonly capacity: Resources;
   /** Instances' stdout and stderr go to `<logDir>/<stage>-<port>.log`; default: inherited. */
   readonly logDir?: string;
-  /** Pause before restarting a crashed instance; default 1000 ms. */
-  readonly restartDelayMs?: number;
+  /** Restarts of a crashed instance back off as Kubernetes does (CrashLoopBackOff), on a local scale. */
+  readonly restartBackoff?: RestartBackoff;
+}
+
+/** How crashed instances are restarted: after `initialMs`, doubling per crash in a row up to `maxMs`. */
+export interface RestartBackoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  /** An instance that ran this long before it crashed starts the count again. */
+  readonly resetAfterMs: number;
+}
+
+/** 1 s, 2 s, 4 s, … up to 60 s; reset after a minute of running (Kubernetes: 10 s … 5 min, reset after 10 min). */
+export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { initialMs: 1_000, maxMs: 60_000, resetAfterMs: 60_000 };
+
+/**
+ * The pause before restarting an instance that crashed for the `crashesInARow`-th time in a row
+ * (1 = its first crash since it last ran long enough): a stage that fails at once again and
+ * again is retried ever more slowly instead of in a tight loop.
+ */
+export function restartDelayMs(crashesInARow: number, backoff: RestartBackoff = DEFAULT_RESTART_BACKOFF): number {
+  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, crashesInARow - 1));
 }
 
 interface Instance {
   readonly key: string;
   readonly port: number;
+  readonly startedAtMs: number;
+  /** Crashes in a row of the instances before this one on its port. */
+  readonly crashesBefore: number;
   readonly child: ChildProcess;
   readonly callerParallelism: number;
   stopping: boolean;
@@ -57,6 +80,8 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
   const instances = new Map<string, Instance[]>();
   const parallelism = new Map<string, number>();
   const usedPorts = new Set<number>();
+  /** Crashed instances waiting out their back-off: they still count, as a pod in CrashLoopBackOff does. */
+  const restarting = new Map<string, { port: number; timer: NodeJS.Timeout }[]>();
   let closing = false;
 
   await seedParcRecord(options.registry, options.initialParcs, now);
@@ -71,7 +96,9 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
     }
   };
 
-  const start = async (stage: StageName, parcId: string | undefined, reusePort?: number): Promise<void> => {
+  const backoff = options.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
+
+  const start = async (stage: StageName, parcId: string | undefined, reusePort?: number, crashesBefore = 0): Promise<void> => {
     const port = reusePort ?? (await freePort());
     const key = stageKey(stage, parcId);
     const callers = parcId === undefined ? 64 : (parallelism.get(parcId) ?? 64);
@@ -80,7 +107,7 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
     const child = spawn(command, [...args], { env: { ...options.environment, ...env, PORT: String(port) }, stdio: ['ignore', output, output] });
     if (typeof output === 'number') closeSync(output);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const instance: Instance = { key, port, child, callerParallelism: callers, stopping: false, exited };
+    const instance: Instance = { key, port, startedAtMs: Date.now(), crashesBefore, child, callerParallelism: callers, stopping: false, exited };
     instances.set(key, [...(instances.get(key) ?? []), instance]);
     child.once('exit', (code, signal) => {
       instances.set(key, (instances.get(key) ?? []).filter((other) => other !== instance));
@@ -88,8 +115,20 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
         usedPorts.delete(port);
         return;
       }
-      logger.warn({ stage: key, port, code, signal }, 'instance exited unexpectedly; restarting it');
-      setTimeout(() => (closing ? usedPorts.delete(port) : void start(stage, parcId, port)), options.restartDelayMs ?? 1_000).unref();
+      const ranMs = Date.now() - instance.startedAtMs;
+      const crashes = ranMs >= backoff.resetAfterMs ? 1 : instance.crashesBefore + 1;
+      const delayMs = restartDelayMs(crashes, backoff);
+      logger.warn({ stage: key, port, code, signal, ranMs, crashesInARow: crashes, restartInMs: delayMs }, `instance exited unexpectedly; restarting it in ${delayMs} ms`);
+      const pending = {
+        port,
+        timer: setTimeout(() => {
+          restarting.set(key, (restarting.get(key) ?? []).filter((other) => other !== pending));
+          if (closing) usedPorts.delete(port);
+          else void start(stage, parcId, port, crashes);
+        }, delayMs),
+      };
+      pending.timer.unref();
+      restarting.set(key, [...(restarting.get(key) ?? []), pending]);
     });
     logger.info({ stage: key, port, pid: child.pid }, 'instance started');
   };
@@ -101,11 +140,21 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
 
   const running = (key: string): Instance[] => (instances.get(key) ?? []).filter((instance) => !instance.stopping);
 
+  /** Instances of a stage, those waiting to be restarted included. */
+  const count = (key: string): number => running(key).length + (restarting.get(key)?.length ?? 0);
+
   const scaleTo = async (stage: StageName, parcId: string | undefined, desired: number): Promise<void> => {
     const key = stageKey(stage, parcId);
+    for (let n = count(key); n < desired; n++) await start(stage, parcId);
+    // Scaling down drops instances waiting to be restarted first, then stops the newest.
+    const pending = restarting.get(key) ?? [];
+    while (count(key) > desired && pending.length > 0) {
+      const dropped = pending.pop() as { port: number; timer: NodeJS.Timeout };
+      clearTimeout(dropped.timer);
+      usedPorts.delete(dropped.port);
+    }
     const current = running(key);
-    for (let n = current.length; n < desired; n++) await start(stage, parcId);
-    for (const instance of current.slice(desired).reverse()) stop(instance);
+    for (const instance of current.slice(Math.max(0, desired - pending.length)).reverse()) stop(instance);
   };
 
   return {
@@ -113,7 +162,6 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
     ports: (key) => running(key).map((instance) => instance.port),
     state: async (): Promise<ClusterState> => {
       const records = await options.registry.list();
-      const count = (key: string): number => running(key).length;
       const globalInstances = Object.fromEntries(GLOBAL_STAGES.map((stage) => [stage, count(stage)])) as Record<GlobalStage, number>;
       const parcs: ParcState[] = records.map((record) => ({
         id: record.id,
@@ -134,6 +182,8 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
     },
     close: async (graceMs = 10_000) => {
       closing = true;
+      for (const pending of [...restarting.values()].flat()) clearTimeout(pending.timer);
+      restarting.clear();
       const all = [...instances.values()].flat();
       for (const instance of all) stop(instance);
       const timer = setTimeout(() => all.forEach((instance) => instance.child.kill('SIGKILL')), graceMs);

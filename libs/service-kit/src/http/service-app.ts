@@ -17,7 +17,29 @@ export type ServiceApp = FastifyInstance<RawServerDefault, IncomingMessage, RawR
   readonly readiness: Readiness;
   /** The service's metrics registry, served on `/metrics`; stages register their metrics here. */
   readonly metrics: Registry;
+  /** Where a failure that no retry can mend (bad configuration found after start-up) is reported. */
+  readonly fatal: FatalChannel;
 };
+
+/**
+ * A failure that must end the process, found after start-up (e.g. by a stage that starts in the
+ * background). The app logs it at fatal level; the lifecycle (`runService`) subscribes and exits 1.
+ */
+export interface FatalChannel {
+  report(error: unknown): void;
+  subscribe(listener: (error: unknown) => void): void;
+}
+
+function createFatalChannel(logger: Logger): FatalChannel {
+  const listeners: ((error: unknown) => void)[] = [];
+  return {
+    report: (error) => {
+      logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
+      for (const listener of listeners) listener(error);
+    },
+    subscribe: (listener) => void listeners.push(listener),
+  };
+}
 
 export interface ServiceAppOptions {
   /** Name of the service, as `/health/ready` reports it (the logger carries it on every line). */
@@ -58,6 +80,8 @@ export function buildServiceApp(options: ServiceAppOptions): ServiceApp {
   const readiness = createReadiness(options.readinessChecks);
   app.decorate('readiness', { getter: () => readiness });
   app.decorate('metrics', { getter: () => options.registry });
+  const fatal = createFatalChannel(options.logger);
+  app.decorate('fatal', { getter: () => fatal });
 
   // Fastify parses text/plain by default; an API that takes JSON must refuse it with 415.
   app.removeContentTypeParser('text/plain');

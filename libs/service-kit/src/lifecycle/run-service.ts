@@ -96,7 +96,8 @@ export interface RunningService {
 /**
  * Runs a built app as the process's service: SIGTERM/SIGINT start the graceful shutdown of
  * {@link createShutdown}; an uncaught exception or unhandled rejection is logged as fatal and
- * exits 1 (the process state is unknown, draining could do more harm). Then listens on
+ * exits 1 (the process state is unknown, draining could do more harm), as does a failure reported
+ * on the app's fatal channel. Then listens on
  * host:port and logs the URL. Rejects when it cannot listen.
  */
 export async function runService(options: RunServiceOptions): Promise<RunningService> {
@@ -114,6 +115,8 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     logger.fatal({ err }, 'unhandled promise rejection; exiting');
     exit(1);
   });
+  // The app has logged it already; like a bad config at start-up, it ends the process.
+  app.fatal.subscribe(() => exit(1));
   const url = await app.listen({ host: options.host, port: options.port });
   logger.info({ url }, `listening on ${url}`);
   return { url, shutdown };
