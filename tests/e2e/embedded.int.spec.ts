@@ -1,10 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer } from '@parc/testing';
-import { buildScenario, expectedCalls } from './scenario';
-import { API_KEY, WEBHOOK_SECRET, submitBatch } from './stack';
-import { verifyRun } from './verify';
+import { startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer, buildScenario, expectedCalls, API_KEY, WEBHOOK_SECRET, submitBatch, verifyRun } from '@parc/testing';
 
 const REQUESTS = 500;
 

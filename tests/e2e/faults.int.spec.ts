@@ -1,13 +1,11 @@
-import { startCallbackReceiver, startTargetServer, waitFor, type CallbackReceiver, type TargetServer } from '@parc/testing';
-import { buildScenario, expectedCalls } from './scenario';
-import { WEBHOOK_SECRET, startStack, submitBatch, type DataPathApp, type Stack } from './stack';
-import { verifyRun } from './verify';
+import { startCallbackReceiver, startTargetServer, waitFor, type CallbackReceiver, type TargetServer, buildScenario, expectedCalls, WEBHOOK_SECRET, startStack, submitBatch, type DataPathApp, type Stack, verifyRun } from '@parc/testing';
 
 const REQUESTS = 5_000;
 const BATCH = 500;
 /** Which stage dies when, as a fraction of callbacks delivered so far. */
 const KILLS: readonly [DataPathApp, number][] = [
   ['proxy-store', 0],
+  ['parc-incoming', 0.05],
   ['parc-caller', 0.1],
   ['parc-outgoing', 0.3],
   ['responder', 0.5],
@@ -29,7 +27,7 @@ describe('the pipeline end to end with crashes: SIGKILL, restart, nothing lost',
     await Promise.all([target?.close(), receiver?.close()]);
   }, 60_000);
 
-  it(`loses none of ${REQUESTS} requests when proxy-store, parc-caller, parc-outgoing and responder are each killed mid-run`, async () => {
+  it(`loses none of ${REQUESTS} requests when proxy-store, parc-incoming, parc-caller, parc-outgoing and responder are each killed mid-run`, async () => {
     const requests = buildScenario(target, REQUESTS, stack.namespace);
     const started = Date.now();
     const ids: string[] = [];

@@ -1,8 +1,5 @@
 import { KafkaBackend } from '@parc/kafka';
-import { startCallbackReceiver, startTargetServer, redisCommands, waitFor, type CallbackReceiver, type TargetServer } from '@parc/testing';
-import { buildScenario, expectedCalls } from './scenario';
-import { API_KEY, WEBHOOK_SECRET, startStack, submitBatch, type Stack } from './stack';
-import { verifyRun } from './verify';
+import { startCallbackReceiver, startTargetServer, redisCommands, waitFor, type CallbackReceiver, type TargetServer, buildScenario, expectedCalls, API_KEY, WEBHOOK_SECRET, startStack, submitBatch, type Stack, verifyRun } from '@parc/testing';
 
 const REQUESTS = 5_000;
 const BATCH = 500;

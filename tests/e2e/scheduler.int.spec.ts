@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleApps, redisCommands, startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer } from '@parc/testing';
-import { API_KEY, WEBHOOK_SECRET, submitBatch } from './stack';
+import { bundleApps, redisCommands, startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer, API_KEY, WEBHOOK_SECRET, submitBatch } from '@parc/testing';
 
 /** The scheduler's decision log entries, as GET /v1/scheduler/decisions serves them (the fields used here). */
 interface Decision {

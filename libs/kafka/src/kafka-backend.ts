@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { ParcError } from '@parc/errors';
-import { errorBackoffMs, silentLogger, sleep, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
+import { errorBackoffMs, RepeatFilter, silentLogger, sleep, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
 import { KAFKA_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
 import { startKafkaConsumer } from './kafka-consumer';
 import { noDelaySocketFactory } from './socket';
@@ -56,6 +56,7 @@ export function chunkByBytes<T extends { readonly payload: string }>(messages: r
 export class KafkaBackend implements QueueBackend {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
+  private readonly consumerKafka: Kafka;
   private readonly consumers = new Set<QueueConsumer>();
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
@@ -70,19 +71,26 @@ export class KafkaBackend implements QueueBackend {
     this.logger = options.logger ?? silentLogger;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: [...options.brokers],
-      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      logLevel: KAFKA_LOG_LEVELS[options.clientLogLevel ?? 'warn'],
-      logCreator: kafkaLogCreator(options.logger ?? silentLogger),
-      socketFactory: noDelaySocketFactory,
-      // kafkajs's default backs off to 30 s between attempts: after a broker restart a client
-      // could sit out half a minute. Capped at 2 s, a returning broker is seen within 2 s; about
-      // 15 s of attempts are made before an operation fails (and is retried by its caller).
-      retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 10 },
-    });
+    const client = (retries: number): Kafka =>
+      new Kafka({
+        clientId: options.clientId,
+        brokers: [...options.brokers],
+        connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+        requestTimeout: options.requestTimeoutMs ?? 30_000,
+        logLevel: KAFKA_LOG_LEVELS[options.clientLogLevel ?? 'warn'],
+        logCreator: kafkaLogCreator(this.logger, repeats),
+        socketFactory: noDelaySocketFactory,
+        // kafkajs's default backs off to 30 s between attempts: after a broker restart a client
+        // could sit out half a minute. Capped at 2 s, a returning broker is seen within 2 s.
+        retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries },
+      });
+    const repeats = new RepeatFilter();
+    // Producer and admin: about 15 s of attempts, then the operation fails and its caller retries
+    // it (a batch is tried again; a start-up step backs off), and shutdown is never stuck behind it.
+    this.kafka = client(10);
+    // Consumers never give up on the broker: a member that did would rejoin as a new member and
+    // wait, after the broker's return, for its old self's session to expire (see kafka-consumer).
+    this.consumerKafka = client(Number.MAX_SAFE_INTEGER);
   }
 
   async ensureQueue(topic: string, options: EnsureQueueOptions = {}): Promise<void> {
@@ -158,7 +166,7 @@ export class KafkaBackend implements QueueBackend {
   async consume(options: ConsumeOptions): Promise<QueueConsumer> {
     this.assertOpen();
     const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 10_000;
-    const consumer = await this.unavailableOnError(`start a consumer of ${options.queue}`, () => startKafkaConsumer(this.kafka, options, {
+    const consumer = await this.unavailableOnError(`start a consumer of ${options.queue}`, () => startKafkaConsumer(this.consumerKafka, options, {
       sessionTimeoutMs,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? Math.max(500, Math.floor(sessionTimeoutMs / 10)),
       fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 500,

@@ -95,6 +95,11 @@ async function startMember(kafka: Kafka, resolved: ResolvedOptions, settings: Ka
     // An idle fetch waits this long at the broker. kafkajs's 5 s default also delays rejoining
     // after a rebalance and refetching after a seek; a short wait costs only idle requests.
     maxWaitTimeInMs: settings.fetchMaxWaitMs,
+    // A member that gives up while the broker is away (kafkajs "crashes" it after its retries)
+    // comes back as a new member, and the broker, which reloads the group with the old member in
+    // it, holds the new one's join until the old one's session expires. Retrying without end
+    // (every 2 s at most) keeps the member id, so a broker that returns takes it back at once.
+    retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
   });
   const startedAt = Date.now();
   consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => {

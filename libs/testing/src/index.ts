@@ -9,9 +9,9 @@
 export { InfraUnavailableError } from './infra/errors';
 export { detectDockerEngine, type DockerEngineStatus } from './infra/docker';
 export { sourcesFromEnv, startInfrastructure, type Infrastructure, type StartInfrastructureOptions } from './infra/infrastructure';
-export { provideRedis, startLocalRedis, MIN_REDIS_VERSION, type ProvideRedisOptions } from './infra/redis';
+export { provideRedis, startLocalRedis, MIN_REDIS_VERSION, type LocalRedisServer, type ProvideRedisOptions, type RedisPersistence } from './infra/redis';
 export { provideKafka, type ProvideKafkaOptions } from './infra/kafka';
-export { startLocalKafka, type LocalKafkaOptions } from './infra/kafka-local';
+export { startLocalKafka, type LocalKafkaBroker, type LocalKafkaOptions } from './infra/kafka-local';
 export { defaultKafkaCacheDir, ensureKafkaJars, type KafkaJars } from './infra/kafka-jars';
 export { KAFKA_VERSION } from './infra/kafka-settings';
 export { probeRedis, redisCommands, type RedisProbeResult, type RespValue } from './infra/resp-probe';
@@ -42,4 +42,5 @@ export {
   type CallbackReceiverOptions,
   type ReceivedCallback,
 } from './stack';
+export * from './e2e';
 export { startStandInApiServer, type RbacRule, type RecordedRequest, type StandInApiServer, type StandInOptions, type StoredObject } from './kubernetes/stand-in-api-server';

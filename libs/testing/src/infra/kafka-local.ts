@@ -34,8 +34,17 @@ export interface LocalKafkaOptions {
 // Short-lived JVMs (StorageTool) start faster with the C1 compiler only and a small heap.
 const TOOL_JVM = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
 
+/** A broker started from the jars, which a fault test may kill and start again on its data. */
+export interface LocalKafkaBroker extends ProvidedKafka {
+  readonly pid: number;
+  /** SIGKILL: the broker dies as in a crash; its log dir and ports stay. */
+  kill(): Promise<void>;
+  /** Starts the killed broker again on the same log dir and ports; resolves with ms until it answered Metadata. */
+  restart(): Promise<number>;
+}
+
 /** Downloads the jars if needed, formats a fresh KRaft log dir and starts the broker JVM. */
-export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<ProvidedKafka> {
+export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<LocalKafkaBroker> {
   const java = options.java !== undefined ? { ok: true as const, java: options.java } : await findJava();
   if (!java.ok) {
     throw new InfraUnavailableError(`Java ${MIN_JAVA_MAJOR}+ is required for the local Kafka broker (${java.reason}).`);
@@ -63,7 +72,7 @@ async function startInDir(
   jars: { libsDir: string; cacheDir: string; downloaded: boolean; downloadMs?: number },
   toolsDir: string,
   options: LocalKafkaOptions,
-): Promise<ProvidedKafka> {
+): Promise<LocalKafkaBroker> {
   const [freeA, freeB] = await freePorts(2);
   const port = options.port ?? (freeA as number);
   const controllerPort = options.controllerPort ?? (freeB as number);
@@ -97,6 +106,59 @@ async function startInDir(
   const heapMb = options.heapMb ?? 512;
   const started = Date.now();
   const serverLog = join(dir, 'server.log');
+  const brokers = `127.0.0.1:${port}`;
+  const launch = (): Promise<ManagedProcess> => launchBroker({ java, heapMb, logging, classpath, propsFile, dir, brokers, serverLog, options });
+  let child = await launch();
+  const readyMs = Date.now() - started;
+
+  const cache = jars.cacheDir.replace(homedir(), '~');
+  return {
+    brokers,
+    version: KAFKA_VERSION,
+    source: 'local',
+    description:
+      `KRaft broker from Maven Central jars, cache ${cache}` +
+      `${jars.downloaded ? `, jars downloaded in ${seconds(jars.downloadMs ?? 0)}` : ''}` +
+      `, formatted in ${seconds(formatMs)}, ready in ${seconds(readyMs)}, log ${serverLog}`,
+    timings: { ...(jars.downloaded ? { downloadMs: jars.downloadMs ?? 0 } : {}), formatMs, readyMs },
+    get pid() {
+      return child.pid;
+    },
+    workDir: dir,
+    kill: async () => {
+      process.kill(child.pid, 'SIGKILL');
+      await child.exited;
+    },
+    restart: async () => {
+      if (!child.exitInfo()) throw new Error(`the Kafka broker (pid ${child.pid}) is still running: kill() it first`);
+      const restarted = Date.now();
+      child = await launch();
+      return Date.now() - restarted;
+    },
+    stop: once(async () => {
+      // The data is thrown away, so a clean shutdown buys nothing; SIGTERM still lets the JVM
+      // release its ports promptly, with SIGKILL as the fallback.
+      await child.stop(5_000);
+      removeServiceDir(dir);
+    }),
+  };
+}
+
+interface BrokerLaunch {
+  readonly java: string;
+  readonly heapMb: number;
+  readonly logging: readonly string[];
+  readonly classpath: string;
+  readonly propsFile: string;
+  readonly dir: string;
+  readonly brokers: string;
+  readonly serverLog: string;
+  readonly options: LocalKafkaOptions;
+}
+
+/** Starts the broker JVM on a formatted log dir and waits until it answers a Metadata request. */
+async function launchBroker(launch: BrokerLaunch): Promise<ManagedProcess> {
+  const { java, heapMb, logging, classpath, propsFile, dir, brokers, serverLog, options } = launch;
   const child: ManagedProcess = await startProcess(
     java,
     [
@@ -114,7 +176,6 @@ async function startInDir(
     { logFile: join(dir, 'jvm.out'), cwd: dir },
   );
   recordOwner(dir, child.pid, [propsFile]);
-  const brokers = `127.0.0.1:${port}`;
   try {
     await waitForReady(child, () => probeKafka(brokers, 1_000), {
       name: `Kafka broker (pid ${child.pid})`,
@@ -129,27 +190,7 @@ async function startInDir(
     if (errors === '') throw error;
     throw new Error(`${(error as Error).message}\nErrors in ${serverLog}:\n${errors}`, { cause: error });
   }
-  const readyMs = Date.now() - started;
-
-  const cache = jars.cacheDir.replace(homedir(), '~');
-  return {
-    brokers,
-    version: KAFKA_VERSION,
-    source: 'local',
-    description:
-      `KRaft broker from Maven Central jars, cache ${cache}` +
-      `${jars.downloaded ? `, jars downloaded in ${seconds(jars.downloadMs ?? 0)}` : ''}` +
-      `, formatted in ${seconds(formatMs)}, ready in ${seconds(readyMs)}, log ${serverLog}`,
-    timings: { ...(jars.downloaded ? { downloadMs: jars.downloadMs ?? 0 } : {}), formatMs, readyMs },
-    pid: child.pid,
-    workDir: dir,
-    stop: once(async () => {
-      // The data is thrown away, so a clean shutdown buys nothing; SIGTERM still lets the JVM
-      // release its ports promptly, with SIGKILL as the fallback.
-      await child.stop(5_000);
-      removeServiceDir(dir);
-    }),
-  };
+  return child;
 }
 
 /** `1234` -> `1.2 s`. */

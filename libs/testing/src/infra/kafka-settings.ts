@@ -54,6 +54,11 @@ export function brokerSettings(input: BrokerSettingsInput): Record<string, strin
     // Lets a test give its consumers a short session, so a SIGKILLed consumer's partitions move
     // quickly; it only widens the allowed range, clients still default to their own values.
     'group.min.session.timeout.ms': '1000',
+    // A broker killed and started again (the chaos test) registers a new incarnation, which the
+    // controller accepts only once the old one's session has timed out: 9 s by default, which
+    // made every restart of this single node take 13–15 s instead of 4–5 s.
+    'broker.session.timeout.ms': '3000',
+    'broker.heartbeat.interval.ms': '500',
     // Sized for a 2-core machine.
     'num.network.threads': '2',
     'num.io.threads': '2',

@@ -3,7 +3,7 @@ import { startRedisContainer } from './containers';
 import { detectDockerEngine } from './docker';
 import { describeError, InfraUnavailableError, joinClauses } from './errors';
 import { freePort } from './free-port';
-import { runCommand, startProcess, waitForReady, which } from './process';
+import { runCommand, startProcess, waitForReady, which, type ManagedProcess } from './process';
 import { compareVersions, probeRedis } from './resp-probe';
 import { DEFAULT_SOURCES, once, type ProvideOptions, type ProvidedRedis } from './types';
 import { createServiceDir, recordOwner, removeServiceDir } from './workdir';
@@ -44,53 +44,87 @@ function requireVersion(version: string, origin: string, fix = ''): void {
   }
 }
 
+/** How a local redis-server persists: not at all (the default), or an append-only file with this fsync policy. */
+export type RedisPersistence = 'none' | 'always' | 'everysec' | 'no';
+
+/** A redis-server the harness started, which a fault test may kill and start again on its data. */
+export interface LocalRedisServer extends ProvidedRedis {
+  readonly pid: number;
+  /** SIGKILL: the server dies as in a crash; its directory (and append-only file) stays. */
+  kill(): Promise<void>;
+  /** Starts the killed server again on the same port and directory; resolves with ms until PING answered. */
+  restart(): Promise<number>;
+}
+
+/** The server's arguments: loopback only, no RDB snapshots, the append-only file as asked. */
+function redisArgs(port: number, dir: string, persistence: RedisPersistence): string[] {
+  // `--save ""`: no RDB snapshots; fork() for BGSAVE is not free and the AOF is what is tested.
+  const aof = persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', persistence];
+  return ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', ...aof, '--daemonize', 'no'];
+}
+
 /**
- * Starts `redis-server` on a free loopback port in a temp dir, without persistence, and waits for
- * PING. Stopping it kills the server and deletes the dir.
+ * Starts `redis-server` on a free loopback port in a temp dir, without persistence unless asked
+ * (`persistence`: an append-only file with that `appendfsync`), and waits for PING. Stopping it
+ * kills the server and deletes the dir.
  */
 export async function startLocalRedis(
-  options: { redisServer?: string; port?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<ProvidedRedis> {
+  options: { redisServer?: string; port?: number; env?: NodeJS.ProcessEnv; persistence?: RedisPersistence } = {},
+): Promise<LocalRedisServer> {
   const bin = options.redisServer ?? which('redis-server', (options.env ?? process.env)['PATH'] ?? '');
   if (!bin) throw new InfraUnavailableError('redis-server: not found on PATH');
   const { stdout } = await runCommand(bin, ['--version'], { timeoutMs: 10_000 });
   const binVersion = /v=(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
   if (binVersion) requireVersion(binVersion, `redis-server at ${bin}`);
+  const persistence = options.persistence ?? 'none';
 
   for (let attempt = 1; ; attempt++) {
     const dir = createServiceDir('redis');
     const port = options.port ?? (await freePort());
-    const started = Date.now();
-    const child = await startProcess(
-      bin,
-      // `--save ""`: no RDB snapshots; the data is throwaway and fork() for BGSAVE is not free.
-      ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-      { logFile: join(dir, 'redis.log'), cwd: dir },
-    );
-    recordOwner(dir, child.pid, ['redis-server', `:${port}`]);
     const url = `redis://127.0.0.1:${port}`;
+    const launch = async (): Promise<{ child: ManagedProcess; version: string }> => {
+      const child = await startProcess(bin, redisArgs(port, dir, persistence), { logFile: join(dir, 'redis.log'), cwd: dir });
+      recordOwner(dir, child.pid, ['redis-server', `:${port}`]);
+      try {
+        const { version } = await waitForReady(child, () => probeRedis(url, 500), { name: `redis-server (pid ${child.pid})`, timeoutMs: 30_000, intervalMs: 20 });
+        return { child, version };
+      } catch (error) {
+        await child.stop(1_000);
+        throw error;
+      }
+    };
+    const started = Date.now();
     try {
-      const { version } = await waitForReady(child, () => probeRedis(url, 500), {
-        name: `redis-server (pid ${child.pid})`,
-        timeoutMs: 15_000,
-        intervalMs: 20,
-      });
+      const first = await launch();
+      let child = first.child;
       const readyMs = Date.now() - started;
+      const kept = persistence === 'none' ? 'no persistence' : `append-only file, appendfsync ${persistence}`;
       return {
         url,
-        version,
+        version: first.version,
         source: 'local',
-        description: `started redis-server from ${options.redisServer ? bin : 'PATH'}, ready in ${(readyMs / 1000).toFixed(2)} s`,
+        description: `started redis-server from ${options.redisServer ? bin : 'PATH'} (${kept}), ready in ${(readyMs / 1000).toFixed(2)} s`,
         timings: { readyMs },
-        pid: child.pid,
+        get pid() {
+          return child.pid;
+        },
         workDir: dir,
+        kill: async () => {
+          process.kill(child.pid, 'SIGKILL');
+          await child.exited;
+        },
+        restart: async () => {
+          if (!child.exitInfo()) throw new Error(`redis-server (pid ${child.pid}) is still running: kill() it first`);
+          const restarted = Date.now();
+          child = (await launch()).child;
+          return Date.now() - restarted;
+        },
         stop: once(async () => {
           await child.stop(5_000);
           removeServiceDir(dir);
         }),
       };
     } catch (error) {
-      await child.stop(1_000);
       removeServiceDir(dir);
       // The port was taken between freePort() and the bind: try another one.
       const portTaken = /Address already in use/.test((error as Error).message);

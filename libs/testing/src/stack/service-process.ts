@@ -14,8 +14,16 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<ExitInfo>;
   /** Sends `signal` (e.g. SIGKILL) and waits for the exit. */
   kill(signal: NodeJS.Signals): Promise<ExitInfo>;
+  /** Sends `signal` (e.g. SIGSTOP, SIGCONT) without waiting for anything. */
+  signal(signal: NodeJS.Signals): void;
   /** Starts it again with the same port and environment, and waits until it is ready. */
   restart(): Promise<void>;
+  /** Starts it again with the same port and environment, as a supervisor does, without waiting. */
+  relaunch(): Promise<void>;
+  /** Resolves once `/health/ready` answers 200; fails if the current run exits first or `timeoutMs` passes. */
+  waitUntilReady(timeoutMs: number): Promise<void>;
+  /** Settles when the current run exits. */
+  exited(): Promise<ExitInfo>;
 }
 
 export interface ServiceProcessOptions {
@@ -32,6 +40,8 @@ export interface ServiceProcessOptions {
   readonly readyTimeoutMs?: number;
   /** Repository root; default: three levels above this file's lib. */
   readonly root?: string;
+  /** Listen on this port instead of a free one. */
+  readonly port?: number;
 }
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -42,21 +52,24 @@ const ROOT = resolve(__dirname, '../../../..');
  * gets ready.
  */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const root = options.root ?? ROOT;
   let runs = 0;
   let current: ManagedProcess;
   let logFile = '';
 
-  const launch = async (): Promise<void> => {
-    logFile = join(options.logDir, `${options.app}-${++runs}.log`);
+  const relaunch = async (): Promise<void> => {
+    logFile = join(options.logDir, `${options.app}-${port}-${++runs}.log`);
     const entry = options.entry ?? join('apps', options.app, 'src', 'main.ts');
     current = await startProcess(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), entry], {
       logFile,
       cwd: root,
       env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port) },
     });
+  };
+  const launch = async (): Promise<void> => {
+    await relaunch();
     await waitUntilReady(url, current, logFile, options.readyTimeoutMs ?? 30_000);
   };
   await launch();
@@ -74,11 +87,15 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       process.kill(current.pid, signal);
       return current.exited;
     },
+    signal: (signal) => void process.kill(current.pid, signal),
     restart: launch,
+    relaunch,
+    waitUntilReady: (timeoutMs) => waitUntilReady(url, current, logFile, timeoutMs, false),
+    exited: () => current.exited,
   };
 }
 
-async function waitUntilReady(url: string, child: ManagedProcess, logFile: string, timeoutMs: number): Promise<void> {
+async function waitUntilReady(url: string, child: ManagedProcess, logFile: string, timeoutMs: number, stopIfNotReady = true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
@@ -91,8 +108,8 @@ async function waitUntilReady(url: string, child: ManagedProcess, logFile: strin
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
-  await child.stop(2_000);
+  if (stopIfNotReady) await child.stop(2_000);
   throw new Error(`${url} was not ready within ${timeoutMs} ms (last: ${last}):\n${tailFile(logFile)}`);
 }

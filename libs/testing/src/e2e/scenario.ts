@@ -1,4 +1,4 @@
-import type { TargetServer } from '@parc/testing';
+import type { TargetServer } from '../target/server';
 
 /**
  * The end-to-end workload: a mix of what slow, flaky and broken servers do, with what each

@@ -1,6 +1,6 @@
 import { parseWebhookSecrets, verifyWebhook } from '@parc/webhooks';
-import type { CallbackReceiver } from '@parc/testing';
-import type { ScenarioRequest } from './scenario';
+import type { CallbackReceiver, ReceivedCallback } from '../stack/callback-receiver';
+import type { Expected, ScenarioRequest } from './scenario';
 
 interface Attempt {
   startedAt: string;
@@ -69,6 +69,27 @@ export function verifyRun(options: {
     maxRetryLatenessMs = Math.max(maxRetryLatenessMs, retryLateness(result.attempts, expected));
   });
   return { problems, extraDeliveries, missing, maxRetryLatenessMs };
+}
+
+/**
+ * What is wrong with one delivered final result (its callback body) against what the request had
+ * to end as: id, status, reason, last error, truncation. Attempt counts and spacing are not judged:
+ * faults legitimately add attempts.
+ */
+export function judgeDelivery(id: string, body: string, expected: Expected): string[] {
+  let result: Result;
+  try {
+    result = JSON.parse(body) as Result;
+  } catch {
+    return [`${id} (${expected.kind}): the callback body is not JSON`];
+  }
+  return checkResult(id, result, expected, false);
+}
+
+/** Why a delivery's Standard Webhooks signature does not verify, or undefined when it does. */
+export function signatureProblem(delivery: ReceivedCallback, secrets: string): string | undefined {
+  const check = verifyWebhook({ headers: delivery.headers, body: delivery.body, secrets: parseWebhookSecrets(secrets), nowMs: delivery.receivedAt });
+  return check.ok ? undefined : check.reason;
 }
 
 function checkResult(id: string, result: Result, expected: ScenarioRequest['expected'], strict: boolean): string[] {
