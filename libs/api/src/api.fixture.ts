@@ -23,6 +23,8 @@ export interface TestApi {
   readonly acceptCalls: { inbox: string; count: number }[];
   /** Runs before each `ledger.accept`: tests make it wait or throw. */
   beforeAccept: () => Promise<void>;
+  /** Runs after each `ledger.accept` wrote: tests make it throw, as if the proxy died before answering. */
+  afterAccept: () => Promise<void>;
   /** Waiting inbox entries. */
   inboxWaiting(): Promise<number>;
   /** Every message waiting in `queue` (read by a throw-away group). */
@@ -36,10 +38,12 @@ export async function buildTestApi(overrides: Partial<PublicApiOptions> = {}): P
   const ledger = backend.ledger();
   const acceptCalls: { inbox: string; count: number }[] = [];
   const accept = ledger.accept.bind(ledger);
-  ledger.accept = async (inbox, requests) => {
+  ledger.accept = async (inbox, requests, guard) => {
     acceptCalls.push({ inbox, count: requests.length });
     await api.beforeAccept();
-    return accept(inbox, requests);
+    const outcome = await accept(inbox, requests, guard);
+    await api.afterAccept();
+    return outcome;
   };
   const app = buildServiceApp({
     service: 'proxy-test',
@@ -83,6 +87,7 @@ export async function buildTestApi(overrides: Partial<PublicApiOptions> = {}): P
     ledger,
     acceptCalls,
     beforeAccept: async () => undefined,
+    afterAccept: async () => undefined,
     inboxWaiting,
     drain,
     close: async () => (await app.close(), await backend.close()),

@@ -26,7 +26,6 @@ describe('Idempotency-Key', () => {
     expect(repeat.body).toBe(first.body);
     expect(repeat.headers['idempotent-replayed']).toBe('true');
     expect(first.headers['idempotent-replayed']).toBeUndefined();
-    expect(api.acceptCalls).toHaveLength(1);
     expect(await api.inboxWaiting()).toBe(2);
   });
 
@@ -38,17 +37,38 @@ describe('Idempotency-Key', () => {
     expect(await api.inboxWaiting()).toBe(2);
   });
 
-  it('answers 409 to a concurrent repeat while the first is still being accepted', async () => {
+  it('gives concurrent repeats of a JSON batch one batch and one answer, without 409', async () => {
     const hold = deferred();
-    api.beforeAccept = () => hold.promise;
+    api.beforeAccept = () => {
+      api.beforeAccept = async () => undefined;
+      return hold.promise;
+    };
     const first = postBatch(api, BATCH, KEY);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const concurrent = await postBatch(api, BATCH, KEY);
-    expect(concurrent.statusCode).toBe(409);
-    expect(concurrent.json().error.code).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
+    expect(concurrent.statusCode).toBe(202);
     hold.resolve();
-    expect((await first).statusCode).toBe(202);
-    expect((await postBatch(api, BATCH, KEY)).headers['idempotent-replayed']).toBe('true');
+    const held = await first;
+    expect(held.statusCode).toBe(202);
+    expect(held.headers['idempotent-replayed']).toBe('true');
+    expect(held.body).toBe(concurrent.body);
+    expect(await api.inboxWaiting()).toBe(2);
+  });
+
+  it('answers a retry with the stored answer when the first was accepted but never answered', async () => {
+    api.afterAccept = async () => {
+      api.afterAccept = async () => undefined;
+      throw new Error('the proxy died after the accept, before its answer');
+    };
+    expect((await postBatch(api, BATCH, KEY)).statusCode).toBe(500);
+    const retry = await postBatch(api, BATCH, KEY);
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const inbox = await api.drain();
+    expect(inbox).toHaveLength(2);
+    const { batchId, ids } = retry.json();
+    expect(ids).toEqual(inbox.map((delivery) => delivery.key));
+    expect(await api.ledger.batch(batchId)).toMatchObject({ total: 2 });
   });
 
   it('scopes keys per API key: the same key from another API key is another submission', async () => {
@@ -79,13 +99,18 @@ describe('Idempotency-Key', () => {
     expect(await api.inboxWaiting()).toBe(2);
   });
 
-  it('answers 409 to a repeat of an NDJSON stream still being read', async () => {
+  it('answers 409 to a repeat of an NDJSON stream still being read, for as long as its holder renews the lock', async () => {
+    await api.close();
+    api = await buildTestApi({ idempotencyLockMs: 150 });
     const stream = new PassThrough();
     const first = postNdjson(api, stream, KEY);
     stream.write('{"url":"https://api.example.com/a"}\n');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const concurrent = await postNdjson(api, NDJSON, KEY);
     expect(concurrent.statusCode).toBe(409);
+    expect(concurrent.json().error.code).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
+    const batch = await postBatch(api, BATCH, KEY);
+    expect(batch.statusCode).toBe(409);
     stream.end();
     expect((await first).statusCode).toBe(202);
   });

@@ -32,6 +32,16 @@ describe('POST /v1/requests (JSON batch)', () => {
     expect(await api.ledger.status(ids[0])).toMatchObject({ id: ids[0], batchId, state: 'queued' });
   });
 
+  it('accepts loopback host names in any spelling as written: the egress policy refuses them when called, not intake', async () => {
+    // Which destinations may be reached is the caller's allow-list, which the proxy does not know;
+    // these requests end destination_blocked (see @parc/egress), without retries.
+    const urls = ['http://localhost.:8080/', 'http://foo.localhost./', 'http://LOCALHOST:8080/', 'http://[::1]:8080/', 'http://0x7f.1/'];
+    const response = await postBatch(api, { requests: urls.map((url) => ({ url })) });
+    expect(response.statusCode).toBe(202);
+    const envelopes = (await api.drain()).map((delivery) => parseEnvelope(delivery.payload));
+    expect(envelopes.map((envelope) => envelope.request.url)).toEqual(urls);
+  });
+
   it('applies defaults, the batch callback and batch metadata under each item, the item winning', async () => {
     const response = await postBatch(api, {
       requests: [

@@ -51,6 +51,27 @@ describe('POST /v1/requests (NDJSON stream)', () => {
     expect(text).toMatch(/parc_api_ndjson_lines_total\{outcome="rejected",service="proxy-test"\} 5/);
   });
 
+  it('refuses lines whose method Parc does not perform, naming the field and the allowed methods', async () => {
+    api = await buildTestApi();
+    const allowed = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+    const body = [
+      line({ url: OK, method: 'TRACE' }),
+      line({ url: OK, method: 'CONNECT' }),
+      line({ url: OK, method: 'post', body: 'x' }),
+      line({ url: OK, method: 'OPTIONS' }),
+    ].join('');
+    const response = await postNdjson(api, body);
+    expect(response.statusCode).toBe(202);
+    const invalid = (message: string) => ({ code: 'REQUEST_INVALID', message: `method ${message}`, details: [{ path: 'method', message }] });
+    expect(response.json().rejected).toEqual([
+      { line: 1, error: invalid(`must be one of: ${allowed}`) },
+      { line: 2, error: invalid(`must be one of: ${allowed}`) },
+      { line: 3, error: invalid(`must be one of: ${allowed} (case-sensitive: POST, not post)`) },
+    ]);
+    const envelopes = (await api.drain()).map((delivery) => parseEnvelope(delivery.payload));
+    expect(envelopes.map((envelope) => envelope.request.method)).toEqual(['OPTIONS']);
+  });
+
   it('reads a body sent in many small chunks, lines split anywhere', async () => {
     api = await buildTestApi();
     const text = Array.from({ length: 50 }, (_, n) => line({ url: `${OK}?n=${n}` })).join('');

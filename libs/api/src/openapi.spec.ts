@@ -35,6 +35,17 @@ describe('OpenAPI document and docs page', () => {
     );
   });
 
+  it('lists the methods Parc performs, for items and for batch defaults alike', async () => {
+    const { schemas } = (await api.app.inject({ url: '/openapi.json' })).json().components;
+    const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+    for (const name of ['RequestSpec', 'RequestDefaults']) {
+      expect({ name, method: schemas[name].properties.method }).toEqual({
+        name,
+        method: { type: 'string', enum: methods, default: 'GET', description: expect.stringContaining('TRACE, CONNECT and others are refused') },
+      });
+    }
+  });
+
   it('documents both intake formats from the validating schemas, with the configured limit, and every error as ErrorBody', async () => {
     const doc = (await api.app.inject({ url: '/openapi.json' })).json();
     const intake = doc.paths['/v1/requests'].post;

@@ -59,7 +59,10 @@ export interface PublicApiOptions {
   readonly retryAfterSeconds?: number;
   /** How long an Idempotency-Key's answer is kept; default 24 h. */
   readonly idempotencyTtlMs?: number;
-  /** How long a key stays "in progress" if its holder dies; default 5 min. */
+  /**
+   * How long a stream's hold on its Idempotency-Key lasts without renewal (renewed every third of
+   * it while the stream is read): a key held by a proxy that died is free again after this; default 10 s.
+   */
   readonly idempotencyLockMs?: number;
   /** NDJSON: accept after this many valid lines … (default 200) */
   readonly ndjsonChunkSize?: number;
@@ -135,7 +138,7 @@ export function resolveApiOptions(options: PublicApiOptions): ResolvedApiOptions
     backlogRefreshMs: positive('backlogRefreshMs', options.backlogRefreshMs, 250),
     retryAfterSeconds: positive('retryAfterSeconds', options.retryAfterSeconds, 2),
     idempotencyTtlMs: positive('idempotencyTtlMs', options.idempotencyTtlMs, 24 * 3_600_000),
-    idempotencyLockMs: positive('idempotencyLockMs', options.idempotencyLockMs, 5 * 60_000),
+    idempotencyLockMs: positive('idempotencyLockMs', options.idempotencyLockMs, 10_000),
     ndjsonChunkSize: positive('ndjsonChunkSize', options.ndjsonChunkSize, 200),
     ndjsonChunkMs: positive('ndjsonChunkMs', options.ndjsonChunkMs, 50),
     docs: options.docs ?? true,

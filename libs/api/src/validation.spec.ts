@@ -1,6 +1,7 @@
 import { AUTH, buildTestApi, postBatch, type TestApi } from './api.fixture';
 
 const OK = 'https://api.example.com/ok';
+const METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 interface Case {
   readonly name: string;
@@ -106,6 +107,42 @@ const INVALID: readonly Case[] = [
     name: 'a bad default, reported once',
     body: { requests: [{ url: OK }, { url: OK }], defaults: { timeoutMs: 999_999 } },
     details: [{ index: 0, path: 'defaults.timeoutMs', message: 'must be at most 300000 (limit maxTimeoutMs)' }],
+  },
+  {
+    name: 'TRACE (the fourth item, named by index)',
+    body: { requests: [{ url: OK }, { url: OK }, { url: OK }, { url: OK, method: 'TRACE' }] },
+    details: [{ index: 3, path: 'requests[3].method', message: `must be one of: ${METHODS}` }],
+  },
+  {
+    name: 'CONNECT',
+    body: { requests: [{ url: OK, method: 'CONNECT' }] },
+    details: [{ index: 0, path: 'requests[0].method', message: `must be one of: ${METHODS}` }],
+  },
+  {
+    name: 'an extension method',
+    body: { requests: [{ url: OK, method: 'PURGE' }] },
+    details: [{ index: 0, path: 'requests[0].method', message: `must be one of: ${METHODS}` }],
+  },
+  {
+    name: 'a lower-case method (methods are case-sensitive; nothing is coerced)',
+    body: { requests: [{ url: OK, method: 'post', body: 'a' }] },
+    details: [{ index: 0, path: 'requests[0].method', message: `must be one of: ${METHODS} (case-sensitive: POST, not post)` }],
+  },
+  {
+    name: 'TRACE in defaults',
+    body: { requests: [{ url: OK }], defaults: { method: 'TRACE' } },
+    details: [{ path: 'defaults.method', message: `must be one of: ${METHODS}` }],
+  },
+  {
+    name: 'a host with two trailing dots',
+    body: { requests: [{ url: 'http://localhost../' }] },
+    details: [
+      {
+        index: 0,
+        path: 'requests[0].url',
+        message: 'must have a valid host name: "localhost.." has an empty label (at most one dot at the end, none in a row)',
+      },
+    ],
   },
   { name: 'no requests', body: { requests: [] }, details: [{ path: 'requests', message: 'must have at least 1 items' }] },
   {

@@ -1,7 +1,8 @@
 import { promises as dns } from 'node:dns';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import { DestinationBlockedError, DnsLookupError } from './failures';
+import { fixedDestination } from './host-names';
 import type { EgressPolicy } from './policy';
 
 /** One address a host name resolved to. */
@@ -32,15 +33,18 @@ function refuseUnlessAllowed(policy: EgressPolicy, address: string, port: number
 }
 
 /**
- * The address to connect to: an IP literal as is, or a host name resolved once. Every resolved
+ * The address to connect to: an IP literal as is, a localhost name as 127.0.0.1 or ::1 (never
+ * resolved, see `fixedDestination`), or any other host name resolved once. Every resolved
  * address must pass the policy (one blocked answer refuses the name: a resolver can hand out
  * the addresses in any order), and the first one is used, so the address checked is the
- * address dialled.
+ * address dialled. A name is looked up as written: a trailing dot keeps it absolute (no search
+ * domains).
  */
 async function checkedAddress(hostname: string, port: number, options: GuardedConnectorOptions): Promise<string> {
-  if (isIP(hostname) !== 0) {
-    refuseUnlessAllowed(options.policy, hostname, port, '');
-    return hostname;
+  const fixed = fixedDestination(options.policy, hostname, port);
+  if (fixed !== undefined) {
+    if ('refusal' in fixed) throw new DestinationBlockedError(fixed.refusal);
+    return fixed.address;
   }
   let addresses: readonly LookupAddress[];
   try {

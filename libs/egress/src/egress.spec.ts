@@ -1,3 +1,4 @@
+import { classifyOutcome, DEFAULT_RETRY_POLICY } from '@parc/backoff';
 import type { LookupFunction } from './connector';
 import { HttpCaller, type HttpRequest } from './http-caller';
 import { EgressPolicy } from './policy';
@@ -99,5 +100,122 @@ describe('HttpCaller enforces the egress policy on the address it connects to', 
     const record = await newCaller(['0.0.0.0']).call(get(`http://0.0.0.0:${server.port}/`));
     expect(record.error).toMatchObject({ code: 'destination_blocked', message: expect.stringContaining('reached a blocked address: 127.0.0.1') });
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+/**
+ * A resolver answering like glibc on Debian: `localhost` and the IPv6 aliases from /etc/hosts,
+ * ENOTFOUND for every other name (as for `localhost.` and `foo.localhost` on a machine whose
+ * /etc/hosts has no such line). It records the names it was asked.
+ */
+function debianResolver(): LookupFunction & { calls: string[] } {
+  const hosts: Readonly<Record<string, readonly string[]>> = { localhost: ['127.0.0.1', '::1'], 'ip6-localhost': ['::1'], 'ip6-loopback': ['::1'] };
+  const calls: string[] = [];
+  const lookup = async (hostname: string) => {
+    calls.push(hostname);
+    const addresses = hosts[hostname];
+    if (addresses === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
+  return Object.assign(lookup, { calls });
+}
+
+const BY_NAME = (host: string): string =>
+  `${host} is loopback by name (RFC 6761): 127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed; ::1 is loopback (::1/128) and not allow-listed`;
+
+describe('HttpCaller refuses the local host in every spelling, as a final destination_blocked', () => {
+  let server: PlainServer;
+  const callers: HttpCaller[] = [];
+  const newCaller = (allowList: string[], lookup: LookupFunction): HttpCaller => {
+    const caller = new HttpCaller({ policy: EgressPolicy.fromAllowList(allowList), maxResponseBodyBytes: 1024, lookup });
+    callers.push(caller);
+    return caller;
+  };
+
+  beforeEach(async () => {
+    server = await startPlainServer();
+  });
+  afterEach(async () => {
+    await Promise.all(callers.splice(0).map((caller) => caller.close()));
+    await server.close();
+  });
+
+  it.each([
+    { host: 'localhost', message: BY_NAME('localhost'), lookups: [] },
+    { host: 'LOCALHOST', message: BY_NAME('localhost'), lookups: [] },
+    { host: 'localhost.', message: BY_NAME('localhost.'), lookups: [] },
+    { host: 'LocalHost.', message: BY_NAME('localhost.'), lookups: [] },
+    { host: 'foo.localhost', message: BY_NAME('foo.localhost'), lookups: [] },
+    { host: 'foo.localhost.', message: BY_NAME('foo.localhost.'), lookups: [] },
+    { host: '127.0.0.1.', message: '127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed', lookups: [] },
+    { host: '0x7f.1', message: '127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed', lookups: [] },
+    { host: '2130706433', message: '127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed', lookups: [] },
+    { host: '127.1', message: '127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed', lookups: [] },
+    { host: '0177.0.0.1', message: '127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed', lookups: [] },
+    { host: '[::1]', message: '::1 is loopback (::1/128) and not allow-listed', lookups: [] },
+    { host: '[0:0:0:0:0:0:0:1]', message: '::1 is loopback (::1/128) and not allow-listed', lookups: [] },
+    {
+      host: '[::ffff:127.0.0.1]',
+      message: '::ffff:7f00:1 embeds 127.0.0.1 (IPv4-mapped, ::ffff:0:0/96), which is loopback (127.0.0.0/8), and not allow-listed',
+      lookups: [],
+    },
+    { host: '0.0.0.0', message: '0.0.0.0 is unspecified, "this network" (0.0.0.0/8) and not allow-listed', lookups: [] },
+    { host: '[::]', message: ':: is unspecified (::/128) and not allow-listed', lookups: [] },
+    { host: 'ip6-localhost', message: 'ip6-localhost resolves to a blocked address: ::1 is loopback (::1/128) and not allow-listed', lookups: ['ip6-localhost'] },
+  ])('$host: refused at the first attempt, with no connection', async ({ host, message, lookups }) => {
+    const lookup = debianResolver();
+    const record = await newCaller([], lookup).call(get(`http://${host}:${server.port}/`));
+    expect(record.error).toEqual({ code: 'destination_blocked', message });
+    expect(classifyOutcome({ errorCode: record.error?.code }, DEFAULT_RETRY_POLICY)).toBe('final');
+    expect(lookup.calls).toEqual(lookups);
+    expect(server.connections).toBe(0);
+  });
+
+  it('refuses localhost. when only other loopback ports are allow-listed (the trial: it used to end retries_exhausted)', async () => {
+    const lookup = debianResolver();
+    const record = await newCaller([`127.0.0.1:${server.port + 1}`], lookup).call(get(`http://localhost.:${server.port}/`));
+    expect(record.error).toEqual({
+      code: 'destination_blocked',
+      message: `localhost. is loopback by name (RFC 6761): 127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed for port ${server.port}; ::1 is loopback (::1/128) and not allow-listed`,
+    });
+    expect(lookup.calls).toEqual([]);
+    expect(server.connections).toBe(0);
+  });
+
+  it.each([
+    { host: 'localhost..', message: 'the URL host "localhost.." has an empty label' },
+    { host: 'foo..localhost', message: 'the URL host "foo..localhost" has an empty label' },
+    { host: '127.0.0.1..', message: 'the URL host "127.0.0.1.." has an empty label' },
+  ])('$host: invalid_request (final), never looked up nor connected', async ({ host, message }) => {
+    const lookup = debianResolver();
+    const record = await newCaller([], lookup).call(get(`http://${host}:${server.port}/`));
+    expect(record.error).toEqual({ code: 'invalid_request', message });
+    expect(classifyOutcome({ errorCode: record.error?.code }, DEFAULT_RETRY_POLICY)).toBe('final');
+    expect(lookup.calls).toEqual([]);
+    expect(server.connections).toBe(0);
+  });
+
+  it.each([
+    { host: 'localhost', sentHost: 'localhost' },
+    { host: 'localhost.', sentHost: 'localhost.' },
+    { host: 'LOCALHOST.', sentHost: 'localhost.' },
+    { host: 'foo.localhost.', sentHost: 'foo.localhost.' },
+  ])('$host reaches 127.0.0.1 when 127.0.0.1:port is allow-listed, without DNS', async ({ host, sentHost }) => {
+    const lookup = debianResolver();
+    const record = await newCaller([`127.0.0.1:${server.port}`], lookup).call(get(`http://${host}:${server.port}/`));
+    expect(record.status).toBe(200);
+    expect(lookup.calls).toEqual([]);
+    expect(server.requests.map((request) => request.headers.host)).toEqual([`${sentHost}:${server.port}`]);
+  });
+
+  it('reaches ::1 for a localhost name when only ::1 is allow-listed', async () => {
+    const server6 = await startPlainServer(undefined, undefined, '::1');
+    try {
+      const record = await newCaller([`[::1]:${server6.port}`], debianResolver()).call(get(`http://localhost.:${server6.port}/`));
+      expect(record.status).toBe(200);
+      expect(server6.requests).toHaveLength(1);
+    } finally {
+      await server6.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { HTTP_METHODS } from '@parc/envelope';
 import { freePort, startTargetServer, type TargetServer } from '@parc/testing';
 import { HttpCaller, type HttpCallerOptions, type HttpRequest } from './http-caller';
 import { EgressPolicy } from './policy';
@@ -137,6 +138,23 @@ describe('HttpCaller against the target server', () => {
       ['not a url', 'ftp://127.0.0.1/x', 'http://user:pw@127.0.0.1/'].map((url) => caller.call(get(url))),
     );
     expect(records.map((record) => record.error?.code)).toEqual(['invalid_request', 'invalid_request', 'invalid_request']);
+    expect(target.calls).toHaveLength(0);
+  });
+
+  it.each(HTTP_METHODS.map((method) => ({ method })))('performs $method', async ({ method }) => {
+    const record = await caller.call({ ...get(target.urlFor('/', { key: method })), method });
+    expect(record.status).toBe(200);
+    expect(target.callsFor(method).map((call) => call.method)).toEqual([method]);
+  });
+
+  it.each([
+    { method: 'TRACE', message: 'the method "TRACE" is not one Parc performs (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)' },
+    { method: 'CONNECT', message: 'the method "CONNECT" is not one Parc performs (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)' },
+    { method: 'PROPFIND', message: 'the method "PROPFIND" is not one Parc performs (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)' },
+    { method: 'post', message: 'the method "post" is not one Parc performs (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)' },
+  ])('refuses $method (from an envelope accepted before intake refused it) as invalid_request, sending nothing', async ({ method, message }) => {
+    const record = await caller.call({ ...get(target.urlFor('/')), method });
+    expect(record.error).toEqual({ code: 'invalid_request', message });
     expect(target.calls).toHaveLength(0);
   });
 

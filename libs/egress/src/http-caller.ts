@@ -1,10 +1,11 @@
-import type { AttemptError, AttemptRecord } from '@parc/envelope';
+import { HTTP_METHODS, type AttemptError, type AttemptRecord } from '@parc/envelope';
 import { rootCertificates } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import { onAbort } from './abort';
 import { guardedConnector, systemLookup, type LookupFunction } from './connector';
 import { Exchange, type Outcome } from './exchange';
 import { HostGates } from './host-gates';
+import { fixedDestination } from './host-names';
 import type { EgressPolicy } from './policy';
 import { OriginPools } from './pools';
 import { isTarget, parseTarget, type Target } from './target';
@@ -12,6 +13,7 @@ import { DEFAULT_USER_AGENT } from './version';
 
 /** One outbound HTTP request. */
 export interface HttpRequest {
+  /** One of `HTTP_METHODS` from `@parc/envelope`, upper case; any other ends as `invalid_request`. */
   readonly method: string;
   /** Absolute http(s) URL. */
   readonly url: string;
@@ -84,6 +86,16 @@ function afterConnectionFreed(settle: () => void): void {
   queueMicrotask(() => setImmediate(settle));
 }
 
+/**
+ * Envelopes are read between stages without validation, so one accepted before intake refused
+ * TRACE, CONNECT or a lower-case method may still arrive: it ends as `invalid_request` (final)
+ * instead of being sent.
+ */
+function methodRefusal(method: string): AttemptError | undefined {
+  if ((HTTP_METHODS as readonly string[]).includes(method)) return undefined;
+  return { code: 'invalid_request', message: `the method ${JSON.stringify(method)} is not one Parc performs (${HTTP_METHODS.join(', ')})` };
+}
+
 function hasHeader(headers: Readonly<Record<string, string>>, lowerName: string): boolean {
   return Object.keys(headers).some((name) => name.toLowerCase() === lowerName);
 }
@@ -153,10 +165,12 @@ export class HttpCaller {
     signal?.throwIfAborted();
     const target = parseTarget(request.url);
     if (!isTarget(target)) return this.refused(target);
-    if (target.literal) {
-      const decision = this.policy.check(target.host, target.port);
-      if (!decision.allowed) return this.refused({ code: 'destination_blocked', message: decision.reason });
-    }
+    const method = methodRefusal(request.method);
+    if (method !== undefined) return this.refused(method);
+    // IP literals and localhost names are judged here, so a refused call never reaches a pool,
+    // a socket or the per-host queue; the connector judges them again, and resolves the rest.
+    const fixed = fixedDestination(this.policy, target.host, target.port);
+    if (fixed !== undefined && 'refusal' in fixed) return this.refused({ code: 'destination_blocked', message: fixed.refusal });
     if (!this.gates.tryAcquire(target.host)) await this.gates.wait(target.host, signal);
     try {
       signal?.throwIfAborted();

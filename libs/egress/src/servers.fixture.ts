@@ -34,8 +34,8 @@ const ok: Respond = (_request, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
 };
 
-/** Starts a plain server on 127.0.0.1 (https with `tls`) answering with `respond`. */
-export async function startPlainServer(respond: Respond = ok, tls?: { cert: string; key: string }): Promise<PlainServer> {
+/** Starts a plain server on `host` (default 127.0.0.1; https with `tls`) answering with `respond`. */
+export async function startPlainServer(respond: Respond = ok, tls?: { cert: string; key: string }, host = '127.0.0.1'): Promise<PlainServer> {
   const requests: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -67,10 +67,10 @@ export async function startPlainServer(respond: Respond = ok, tls?: { cert: stri
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const port = await listen(server);
+  const port = await listen(server, host);
   return {
     port,
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     requests,
     get connections() {
       return connections;
@@ -105,10 +105,10 @@ export async function startSilentServer(): Promise<{ port: number; readonly conn
   };
 }
 
-async function listen(server: Server | ReturnType<typeof createNetServer>): Promise<number> {
+async function listen(server: Server | ReturnType<typeof createNetServer>, host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   return (server.address() as AddressInfo).port;
 }

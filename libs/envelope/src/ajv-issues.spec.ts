@@ -45,6 +45,16 @@ describe('ajvErrorsToIssues', () => {
     expect(issuesFor({ requests: '[]' })).toEqual([{ path: 'requests', message: 'must be an array' }]);
   });
 
+  it.each([
+    { name: 'a value outside the set', value: 'TRACE', message: 'must be one of: GET, POST' },
+    { name: 'an allowed value in another case', value: 'post', message: 'must be one of: GET, POST (case-sensitive: POST, not post)' },
+    { name: 'a value of another type', value: 7, message: 'must be one of: GET, POST' },
+  ])('lists the allowed values of an enum for $name', ({ value, message }) => {
+    const enumValidate = createAjv().compile({ type: 'object', properties: { method: { enum: ['GET', 'POST'] } } });
+    expect(enumValidate({ method: value })).toBe(false);
+    expect(ajvErrorsToIssues(enumValidate.errors, { data: { method: value } })).toEqual([{ path: 'method', message }]);
+  });
+
   it('returns nothing for no errors', () => {
     expect(ajvErrorsToIssues(null)).toEqual([]);
   });

@@ -72,6 +72,16 @@ function allowedFields(error: ErrorObject): string {
   return properties === undefined ? '' : `; expected one of: ${Object.keys(properties).join(', ')}`;
 }
 
+/** `must be one of: …`, and when only the case is wrong (`post`), the value to write instead. */
+function enumMessage(error: ErrorObject): string {
+  const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+  const listed = `must be one of: ${allowed.join(', ')}`;
+  const value: unknown = error.data;
+  if (typeof value !== 'string') return listed;
+  const meant = allowed.find((candidate) => typeof candidate === 'string' && candidate.toLowerCase() === value.toLowerCase());
+  return meant === undefined ? listed : `${listed} (case-sensitive: ${String(meant)}, not ${value})`;
+}
+
 /** A message a person can act on, saying what was expected. */
 function messageFor(error: ErrorObject): string {
   const p = error.params as Record<string, unknown>;
@@ -86,7 +96,7 @@ function messageFor(error: ErrorObject): string {
         .map((type) => TYPE_NAMES[type] ?? type)
         .join(' or ')}`;
     case 'enum':
-      return `must be one of: ${(p['allowedValues'] as unknown[]).join(', ')}`;
+      return enumMessage(error);
     case 'const':
       return `must be ${JSON.stringify(p['allowedValue'])}`;
     case 'pattern':

@@ -1,12 +1,12 @@
 import { DEFAULT_RETRY_POLICY } from '@parc/backoff';
 import { isParcError } from '@parc/errors';
-import { createEnvelope, DEFAULT_REQUEST_TIMEOUT_MS, type CreateEnvelopeOptions, type EnvelopeInput } from './create';
+import { createEnvelope, DEFAULT_REQUEST_TIMEOUT_MS, type CreateEnvelopeOptions, type EnvelopeInput, type RequestInput } from './create';
 import { NOW_MS } from './envelope.fixture';
 import { newTraceId, newUlid } from './ids';
-import { ULID_PATTERN } from './schema';
+import { ULID_PATTERN, type HttpMethod } from './schema';
 import { validateEnvelope } from './validate';
 
-const request = { method: 'POST', url: 'https://api.example.com/orders', bodyBase64: 'e30=' };
+const request: RequestInput = { method: 'POST', url: 'https://api.example.com/orders', bodyBase64: 'e30=' };
 let counter = 0;
 const options: CreateEnvelopeOptions = {
   nowMs: NOW_MS,
@@ -92,6 +92,13 @@ describe('createEnvelope', () => {
     { name: 'bad policy', input: { request, policy: { maxAttempts: 0 } }, path: 'policy.maxAttempts', message: 'must be at least 1' },
     { name: 'policy above the limit', input: { request, policy: { maxAttempts: 9 } }, limits: { maxAttempts: 8 }, path: 'policy.maxAttempts', message: 'must be at most 8 (limit maxAttempts)' },
     { name: 'body on GET', input: { request: { ...request, method: 'GET' } }, path: 'request.bodyBase64', message: 'must be absent for GET requests' },
+    // An untyped caller (JSON from elsewhere) cannot build an envelope Parc would send as TRACE or CONNECT.
+    ...['TRACE', 'CONNECT'].map((method) => ({
+      name: `method ${method}`,
+      input: { request: { ...request, method: method as HttpMethod } },
+      path: 'request.method',
+      message: 'must be one of: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+    })),
   ])('rejects $name with ENVELOPE_INVALID at $path', ({ input, limits, path, message }) => {
     const error = thrownBy(() => createEnvelope(input, { ...options, limits }));
     expect(isParcError(error, 'ENVELOPE_INVALID')).toBe(true);

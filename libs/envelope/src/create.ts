@@ -2,7 +2,7 @@ import { DEFAULT_RETRY_POLICY, mergeRetryPolicy, type RetryPolicy } from '@parc/
 import type { FieldIssue } from '@parc/errors';
 import { newTraceId, newUlid } from './ids';
 import type { EnvelopeLimits } from './limits';
-import { ENVELOPE_VERSION, type Envelope, type EnvelopeCallback } from './schema';
+import { ENVELOPE_VERSION, type Envelope, type EnvelopeCallback, type HttpMethod } from './schema';
 import { throwIfIssues, validateEnvelope } from './validate';
 
 /** Timeout of one attempt when the request names none. */
@@ -10,7 +10,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The request as a user submits it; `createEnvelope` fills in the rest. */
 export interface RequestInput {
-  readonly method: string;
+  readonly method: HttpMethod;
   readonly url: string;
   readonly headers?: Record<string, string>;
   readonly bodyBase64?: string;

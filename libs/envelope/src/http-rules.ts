@@ -1,6 +1,6 @@
 import type { FieldIssue } from '@parc/errors';
 import type { EnvelopeLimits } from './limits';
-import { HTTP_TOKEN_PATTERN } from './schema';
+import { HTTP_TOKEN_PATTERN, type HttpMethod } from './schema';
 
 const TOKEN = new RegExp(HTTP_TOKEN_PATTERN);
 
@@ -23,7 +23,7 @@ export const FORBIDDEN_REQUEST_HEADERS: readonly string[] = Object.freeze([
 ]);
 
 /** Methods whose requests must not carry a body. */
-export const BODYLESS_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD']);
+export const BODYLESS_METHODS: readonly HttpMethod[] = Object.freeze(['GET', 'HEAD'] as const);
 
 /** Only HTAB, visible ASCII and obs-text (0x80–0xFF) may appear in a field value (RFC 9110 §5.5). */
 const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
@@ -35,7 +35,17 @@ const URL_UNSAFE_CHAR = /[^\x21-\x7e\x80-\uffff]/;
 
 const codePoint = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
-/** Problems with an absolute http(s) URL: length, characters, scheme, embedded credentials. */
+/**
+ * Whether a URL's host name has an empty label (`localhost..`, `a..b`, `.a`). One trailing dot
+ * is the fully-qualified form of the name (`example.com.`) and is fine; any other empty label
+ * makes a name no resolver answers, so a request to it could only fail, attempt after attempt.
+ */
+export function hasEmptyHostLabel(hostname: string): boolean {
+  const name = hostname.endsWith('.') ? hostname.slice(0, -1) : hostname;
+  return name.split('.').includes('');
+}
+
+/** Problems with an absolute http(s) URL: length, characters, scheme, embedded credentials, host name. */
 export function urlIssues(value: unknown, path: string, limits: Pick<EnvelopeLimits, 'maxUrlLength'>): FieldIssue[] {
   if (typeof value !== 'string' || value === '') return [];
   const issue = (message: string): FieldIssue[] => [{ path, message }];
@@ -55,6 +65,9 @@ export function urlIssues(value: unknown, path: string, limits: Pick<EnvelopeLim
   }
   if (url.username !== '' || url.password !== '') {
     return issue('must not contain credentials; send them in a header such as Authorization');
+  }
+  if (hasEmptyHostLabel(url.hostname)) {
+    return issue(`must have a valid host name: ${JSON.stringify(url.hostname)} has an empty label (at most one dot at the end, none in a row)`);
   }
   return [];
 }
@@ -102,7 +115,7 @@ export function headerIssues(
   return issues;
 }
 
-/** Whether a method must not carry a body (compared case-insensitively, as clients normalise them). */
+/** Whether a method must not carry a body (methods are case-sensitive: `get` is not GET, and is refused anyway). */
 export function isBodylessMethod(method: unknown): boolean {
-  return typeof method === 'string' && BODYLESS_METHODS.includes(method.toUpperCase());
+  return (BODYLESS_METHODS as readonly unknown[]).includes(method);
 }

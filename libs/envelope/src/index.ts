@@ -9,6 +9,9 @@ export {
   TRACE_ID_PATTERN,
   UTC_TIMESTAMP_PATTERN,
   HTTP_TOKEN_PATTERN,
+  HTTP_METHODS,
+  httpMethodSchema,
+  type HttpMethod,
   EnvelopeSchema,
   EnvelopeRequestSchema,
   EnvelopeCallbackSchema,
@@ -30,7 +33,7 @@ export {
 } from './schema';
 export { DEFAULT_ENVELOPE_LIMITS, resolveEnvelopeLimits, type EnvelopeLimits } from './limits';
 export { createAjv, ajvErrorsToIssues, type AjvIssueOptions } from './ajv-issues';
-export { FORBIDDEN_REQUEST_HEADERS, BODYLESS_METHODS } from './http-rules';
+export { FORBIDDEN_REQUEST_HEADERS, BODYLESS_METHODS, hasEmptyHostLabel } from './http-rules';
 export { validateEnvelope, assertValidEnvelope, describeIssues, type EnvelopeValidation } from './validate';
 export {
   createEnvelope,

@@ -25,15 +25,29 @@ export const ULID_PATTERN = '^[0-7][0-9A-HJKMNP-TV-Z]{25}$';
 export const TRACE_ID_PATTERN = '^(?!0{32}$)[0-9a-f]{32}$';
 /** What `Date.prototype.toISOString()` produces: UTC with a `Z`, optional milliseconds. */
 export const UTC_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,3})?Z$';
-/** RFC 9110 `token`: the grammar of methods and header names. */
+/** RFC 9110 `token`: the grammar of header names (methods are limited further, to {@link HTTP_METHODS}). */
 export const HTTP_TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
+/**
+ * The methods Parc performs: the set Cloud Tasks accepts. TRACE (the target echoes the request,
+ * credentials included, into the recorded response) and CONNECT (a tunnel, not a request) are
+ * refused, and so are extension methods. Methods are case-sensitive (RFC 9110 §9.1) and HTTP
+ * clients send them as given, so `post` is refused rather than silently sent as another method.
+ */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** One of {@link HTTP_METHODS}. */
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** An HTTP method Parc performs (an `enum`, so the OpenAPI document lists them). */
+export const httpMethodSchema = (options: { readonly description: string; readonly default?: HttpMethod }) =>
+  Type.Unsafe<HttpMethod>({ type: 'string', enum: [...HTTP_METHODS], ...options });
 
 /** What a value failing one of the patterns above should have been, for error messages. */
 export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = Object.freeze({
   [ULID_PATTERN]: 'must be a ULID (26 characters of Crockford base32, e.g. 01ARZ3NDEKTSV4RRFFQ69G5FAV)',
   [TRACE_ID_PATTERN]: 'must be 32 lowercase hexadecimal characters, not all zero (a W3C trace-context trace-id)',
   [UTC_TIMESTAMP_PATTERN]: 'must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z',
-  [HTTP_TOKEN_PATTERN]: "must be an HTTP token: letters, digits and !#$%&'*+-.^_`|~, e.g. POST",
 });
 
 const Ulid = (description: string) => Type.String({ pattern: ULID_PATTERN, description });
@@ -76,7 +90,7 @@ type _RetryPolicySchemaMatchesInterface = Assert<Agree<Static<typeof RetryPolicy
 /** The HTTP request to perform. */
 export const EnvelopeRequestSchema = Type.Object(
   {
-    method: Type.String({ pattern: HTTP_TOKEN_PATTERN, maxLength: 32, description: 'HTTP method, e.g. POST' }),
+    method: httpMethodSchema({ description: 'HTTP method, upper case' }),
     url: Type.String({ minLength: 1, description: 'Absolute http(s) URL of the target' }),
     headers: RequestHeadersSchema,
     bodyBase64: Type.Optional(Type.String({ contentEncoding: 'base64', description: 'Request body bytes, base64' })),

@@ -1,6 +1,7 @@
 import { isParcError, type FieldIssue } from '@parc/errors';
 import { envelopeWith, validEnvelope } from './envelope.fixture';
 import { DEFAULT_ENVELOPE_LIMITS } from './limits';
+import { HTTP_METHODS } from './schema';
 import { assertValidEnvelope, validateEnvelope } from './validate';
 
 type Loose = Parameters<Parameters<typeof envelopeWith>[0]>[0];
@@ -11,6 +12,9 @@ function issuesOf(value: unknown, limits?: Parameters<typeof validateEnvelope>[1
 }
 
 const b64 = (bytes: number): string => Buffer.alloc(bytes, 7).toString('base64');
+const METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+const HOST_LABEL = (host: string): string =>
+  `must have a valid host name: "${host}" has an empty label (at most one dot at the end, none in a row)`;
 
 describe('validateEnvelope', () => {
   it('accepts a complete envelope and returns it', () => {
@@ -27,6 +31,19 @@ describe('validateEnvelope', () => {
       e.attempts = [];
     });
     expect(issuesOf(minimal)).toEqual([]);
+  });
+
+  it.each(HTTP_METHODS.map((method) => ({ method })))('accepts the method $method', ({ method }) => {
+    expect(issuesOf(envelopeWith((e) => ((e.request.method = method), delete e.request.bodyBase64)))).toEqual([]);
+  });
+
+  it.each([
+    { name: 'the fully-qualified form of a name', url: 'https://api.example.com./hook' },
+    { name: 'a loopback name with its trailing dot (the egress policy judges it, not validation)', url: 'http://localhost.:8080/' },
+    { name: 'a loopback name under localhost', url: 'http://foo.localhost./' },
+    { name: 'an IPv6 literal', url: 'http://[::1]:8080/' },
+  ])('accepts $name', ({ url }) => {
+    expect(issuesOf(envelopeWith((e) => (e.request.url = url)))).toEqual([]);
   });
 
   it.each(['cancelled', 'deadline_exceeded'])('accepts the pipeline end marker endReason=%s', (reason) => {
@@ -47,7 +64,11 @@ describe('validateEnvelope', () => {
     { name: 'all-zero trace id', change: (e) => (e.traceId = '0'.repeat(32)), path: 'traceId', message: /not all zero/ },
     { name: 'timestamp with offset', change: (e) => (e.acceptedAt = '2025-01-15T13:00:00+01:00'), path: 'acceptedAt', message: 'must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z' },
     { name: 'impossible date', change: (e) => (e.deadlineAt = '2025-02-30T12:00:00Z'), path: 'deadlineAt', message: /^must be an ISO-8601 UTC timestamp/ },
-    { name: 'method is not a token', change: (e) => (e.request.method = 'GET /x'), path: 'request.method', message: /^must be an HTTP token/ },
+    { name: 'method TRACE', change: (e) => (e.request.method = 'TRACE'), path: 'request.method', message: `must be one of: ${METHODS}` },
+    { name: 'method CONNECT', change: (e) => (e.request.method = 'CONNECT'), path: 'request.method', message: `must be one of: ${METHODS}` },
+    { name: 'an extension method', change: (e) => (e.request.method = 'PROPFIND'), path: 'request.method', message: `must be one of: ${METHODS}` },
+    { name: 'a lower-case method', change: (e) => (e.request.method = 'post'), path: 'request.method', message: `must be one of: ${METHODS} (case-sensitive: POST, not post)` },
+    { name: 'method that is not a token', change: (e) => (e.request.method = 'GET /x'), path: 'request.method', message: `must be one of: ${METHODS}` },
     { name: 'headers as an array', change: (e) => (e.request.headers = [['a', 'b']]), path: 'request.headers', message: 'must be an object' },
     { name: 'numeric header value', change: (e) => (e.request.headers['X-Count'] = 3), path: 'request.headers.X-Count', message: 'must be a string' },
     { name: 'unknown jitter', change: (e) => (e.policy.jitter = 'random'), path: 'policy.jitter', message: 'must be one of: full, equal, none' },
@@ -65,6 +86,11 @@ describe('validateEnvelope', () => {
     { name: 'URL with credentials', change: (e) => (e.request.url = 'https://user:pw@api.example.com/'), path: 'request.url', message: /^must not contain credentials/ },
     { name: 'URL too long', change: (e) => (e.request.url = `https://a.example.com/${'x'.repeat(8192)}`), path: 'request.url', message: 'must be at most 8192 characters (limit maxUrlLength), got 8214' },
     { name: 'empty URL', change: (e) => (e.request.url = ''), path: 'request.url', message: 'must not be empty' },
+    { name: 'host with two trailing dots', change: (e) => (e.request.url = 'http://localhost../x'), path: 'request.url', message: HOST_LABEL('localhost..') },
+    { name: 'host with dots in a row', change: (e) => (e.request.url = 'https://api..example.com/'), path: 'request.url', message: HOST_LABEL('api..example.com') },
+    { name: 'host with a leading dot', change: (e) => (e.request.url = 'https://.localhost/'), path: 'request.url', message: HOST_LABEL('.localhost') },
+    { name: 'a dot as the host', change: (e) => (e.request.url = 'http://./'), path: 'request.url', message: HOST_LABEL('.') },
+    { name: 'callback host with an empty label', change: (e) => (e.callback.url = 'https://me..example.com/cb'), path: 'callback.url', message: HOST_LABEL('me..example.com') },
     { name: 'javascript callback URL', change: (e) => (e.callback.url = 'javascript:alert(1)'), path: 'callback.url', message: 'must use http or https, not javascript' },
     // Semantics: headers
     { name: 'header name with a space', change: (e) => (e.request.headers['X Token'] = 'a'), path: 'request.headers.X Token', message: /^is not a valid header name/ },

@@ -69,12 +69,16 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
     if (messages.length > 0) this.log(queue).append(messages);
   }
 
-  /** The request ledger, sharing this backend's queues (for the inbox and callback queues). */
+  /**
+   * The request ledger, sharing this backend's queues (for the inbox and callback queues) and its
+   * idempotency store (guarded accepts check and record keys in the same step).
+   */
   ledger(): MemoryLedger {
-    this.memoryLedger ??= new MemoryLedger((queue, messages) => this.append(queue, messages), this.now);
+    this.memoryLedger ??= new MemoryLedger((queue, messages) => this.append(queue, messages), this.idempotency(), this.now);
     return this.memoryLedger;
   }
 
+  /** The idempotency store: one per backend, shared with the ledger. */
   idempotency(): MemoryIdempotencyStore {
     this.memoryIdempotency ??= new MemoryIdempotencyStore(this.now);
     return this.memoryIdempotency;

@@ -2,6 +2,8 @@ import {
   FINAL_RANK,
   REQUEST_STATES,
   transitionRank,
+  type AcceptGuard,
+  type AcceptOutcome,
   type AcceptedRequest,
   type BatchStatus,
   type Cancellation,
@@ -13,6 +15,7 @@ import {
   type Transition,
 } from '@parc/store';
 import type { OutboundMessage } from '@parc/queue';
+import type { MemoryIdempotencyStore } from './memory-idempotency';
 
 interface Entry {
   id: string;
@@ -34,7 +37,10 @@ interface Batch {
 /** Appends synchronously (the memory backend's publish), so ledger operations stay atomic. */
 export type MemoryAppend = (queue: string, messages: readonly OutboundMessage[]) => void;
 
-/** The request ledger in process memory, for the embedded mode and unit tests. */
+/**
+ * The request ledger in process memory, for the embedded mode and unit tests. Guarded accepts
+ * check and update `idempotency` (the backend's one store) with no await in between: atomic.
+ */
 export class MemoryLedger implements RequestLedger {
   private readonly entries = new Map<string, Entry>();
   private readonly batches = new Map<string, Batch>();
@@ -42,10 +48,13 @@ export class MemoryLedger implements RequestLedger {
 
   constructor(
     private readonly append: MemoryAppend,
+    private readonly idempotency: MemoryIdempotencyStore,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void> {
+  async accept(inbox: string, requests: readonly AcceptedRequest[], guard?: AcceptGuard): Promise<AcceptOutcome> {
+    const refused = guard && this.idempotency.admit(guard);
+    if (refused) return refused;
     const now = this.now();
     const fresh = requests.filter(({ id }) => !this.entries.has(id));
     for (const { id, batchId } of fresh) {
@@ -55,6 +64,8 @@ export class MemoryLedger implements RequestLedger {
       batch.counts.queued++;
     }
     this.append(inbox, fresh.map(({ id, payload }) => ({ payload, key: id })));
+    if (guard) this.idempotency.record(guard, requests.map(({ id }) => id));
+    return { kind: 'accepted' };
   }
 
   async advance(transitions: readonly Transition[]): Promise<void> {

@@ -3,6 +3,8 @@ import {
   FINAL_RANK,
   REQUEST_STATES,
   transitionRank,
+  type AcceptGuard,
+  type AcceptOutcome,
   type AcceptedRequest,
   type BatchStatus,
   type Cancellation,
@@ -15,6 +17,7 @@ import {
 } from '@parc/store';
 import { ACCEPT_N, ADVANCE_N, ADVANCE_UNLESS_CANCELLED_N, CANCEL_2, FINALIZE_N } from './scripts/ledger-scripts.lua';
 import { defineScripts, type ScriptRunner } from './scripts/define';
+import { guardArguments } from './redis-idempotency';
 
 export interface RedisLedgerOptions {
   /** Key prefix (default `parc`). */
@@ -46,11 +49,14 @@ export class RedisLedger implements RequestLedger {
     });
   }
 
-  async accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void> {
-    if (requests.length === 0) return;
-    const keys = [inbox, ...requests.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId)])];
-    const args = [this.now(), this.retentionMs, ...requests.flatMap((r) => [r.id, r.batchId, r.payload])];
-    await this.scripts.accept(keys, args);
+  async accept(inbox: string, requests: readonly AcceptedRequest[], guard?: AcceptGuard): Promise<AcceptOutcome> {
+    if (requests.length === 0 && guard === undefined) return { kind: 'accepted' };
+    const checked = guardArguments(this.prefix, guard);
+    const keys = [inbox, ...checked.keys, ...requests.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId)])];
+    const args = [this.now(), this.retentionMs, ...checked.args, ...requests.flatMap((r) => [r.id, r.batchId, r.payload])];
+    const [kind, response] = (await this.scripts.accept(keys, args)) as [AcceptOutcome['kind'], unknown];
+    if (kind === 'replay') return { kind, response: String(response) };
+    return { kind };
   }
 
   async advance(transitions: readonly Transition[]): Promise<void> {

@@ -10,7 +10,17 @@ export {
   type RequestStatus,
   type Transition,
 } from './ledger';
-export type { IdempotencyClaim, IdempotencyStore } from './idempotency';
+export type {
+  AcceptGuard,
+  AcceptOutcome,
+  BatchGuard,
+  CompletedEntry,
+  IdempotencyStore,
+  StreamClaim,
+  StreamGuard,
+  StreamPosition,
+  StreamProgress,
+} from './idempotency';
 export type { DeadLetter, DeadLetterPage, DeadLetterStore } from './dead-letters';
 export type { DecisionLog } from './decision-log';
 export { byAge, type ParcRecord, type ParcRegistry } from './parc-registry';

@@ -5,6 +5,7 @@
  *
  * Every operation takes and applies many records at once: one round trip per stage batch.
  */
+import type { AcceptGuard, AcceptOutcome } from './idempotency';
 
 /** A request's state as the API reports it. */
 export type RequestState = 'queued' | 'in_flight' | 'waiting_retry' | 'succeeded' | 'failed';
@@ -73,9 +74,12 @@ export interface Cancellation {
 export interface RequestLedger {
   /**
    * Atomically appends each request's payload to the `inbox` queue and records it as queued:
-   * a request is either accepted in full (queued and known) or not at all.
+   * a request is either accepted in full (queued and known) or not at all. With a `guard`, the
+   * idempotency key is checked and updated in the same atomic step (see `AcceptGuard`), so that
+   * requests are never accepted without their answer or stream progress, nor twice for one key;
+   * any outcome but `accepted` wrote nothing. Without one, the outcome is always `accepted`.
    */
-  accept(inbox: string, requests: readonly AcceptedRequest[]): Promise<void>;
+  accept(inbox: string, requests: readonly AcceptedRequest[], guard?: AcceptGuard): Promise<AcceptOutcome>;
   /** Records transitions; stale ones (see `Transition`) are ignored. */
   advance(transitions: readonly Transition[]): Promise<void>;
   /**

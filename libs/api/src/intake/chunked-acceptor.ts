@@ -1,9 +1,11 @@
-import type { AcceptedRequest } from '@parc/store';
+import type { AcceptedRequest, StreamPosition } from '@parc/store';
 
 /** Settings of {@link ChunkedAcceptor}. */
 export interface ChunkedAcceptorOptions {
-  /** Writes one chunk (one `ledger.accept`). */
-  readonly accept: (requests: AcceptedRequest[]) => Promise<void>;
+  /** Writes one chunk (one `ledger.accept`), which brings the stream to `position`. */
+  readonly accept: (requests: AcceptedRequest[], position: StreamPosition) => Promise<void>;
+  /** Where the stream is now: read when a chunk is cut, so it covers exactly the lines before it. */
+  readonly position: () => StreamPosition;
   /** Flush when this many requests wait … */
   readonly chunkSize: number;
   /** … or when the oldest has waited this long. */
@@ -58,10 +60,20 @@ export class ChunkedAcceptor {
     const chunk = this.pending;
     this.pending = [];
     if (chunk.length > 0) {
+      const position = this.options.position();
       this.queuedWrites++;
-      this.tail = this.tail.then(() => this.write(chunk)).finally(() => this.queuedWrites--);
+      this.tail = this.tail.then(() => this.write(chunk, position)).finally(() => this.queuedWrites--);
     }
     return this.tail;
+  }
+
+  /**
+   * Counts ids written by an earlier attempt at this stream as written, ahead of everything added
+   * since. Only before the first `add`, so the ids stay in stream order.
+   */
+  adopt(ids: readonly string[]): void {
+    // One push per id: spreading 100,000 ids as arguments would overflow the stack.
+    for (const id of ids) this.ids.push(id);
   }
 
   /** @throws the error of a failed write, so the reader stops. */
@@ -84,10 +96,10 @@ export class ChunkedAcceptor {
     await this.tail;
   }
 
-  private async write(chunk: AcceptedRequest[]): Promise<void> {
+  private async write(chunk: AcceptedRequest[], position: StreamPosition): Promise<void> {
     if (this.failure !== undefined) return;
     try {
-      await this.options.accept(chunk);
+      await this.options.accept(chunk, position);
       for (const request of chunk) this.ids.push(request.id);
     } catch (error) {
       this.failure = { error };

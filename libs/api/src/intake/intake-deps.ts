@@ -1,5 +1,5 @@
 import { newUlid } from '@parc/envelope';
-import type { AcceptedRequest } from '@parc/store';
+import type { AcceptGuard, AcceptOutcome, AcceptedRequest } from '@parc/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BacklogGuard } from '../backlog';
 import type { IdempotencyGate } from '../idempotency';
@@ -30,12 +30,14 @@ export function submissionIds(request: FastifyRequest, nowMs: number): Submissio
 }
 
 /**
- * The one write of accepted requests: inbox append and ledger record in one atomic step.
- * The backlog guard counts them until its next reading.
+ * The one write of accepted requests: inbox append, ledger record and (with `guard`) the
+ * Idempotency-Key's answer or stream progress in one atomic step. The backlog guard counts
+ * accepted requests until its next reading.
  */
-export async function acceptRequests(deps: IntakeDeps, requests: AcceptedRequest[]): Promise<void> {
-  await deps.options.ledger.accept(deps.options.queues.inbox, requests);
-  deps.guard.noteAccepted(requests.length);
+export async function acceptRequests(deps: IntakeDeps, requests: AcceptedRequest[], guard?: AcceptGuard): Promise<AcceptOutcome> {
+  const outcome = await deps.options.ledger.accept(deps.options.queues.inbox, requests, guard);
+  if (outcome.kind === 'accepted') deps.guard.noteAccepted(requests.length);
+  return outcome;
 }
 
 /** The scoped Idempotency-Key of a submission, if it has one. */

@@ -1,6 +1,6 @@
 import { ParcError } from '@parc/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendReplay } from '../idempotency';
+import { refusal, sendReplay } from '../idempotency';
 import { fingerprintOf } from '../request-context';
 import { acceptRequests, idempotencyKeyOf, sendAccepted, submissionIds, type IntakeDeps } from './intake-deps';
 import { buildJsonBatch } from './json-batch';
@@ -19,8 +19,10 @@ export function checkBatchSize(deps: IntakeDeps, body: unknown): void {
 
 /**
  * A JSON batch: its size is checked, then every item is checked and converted, so an invalid
- * item means nothing is enqueued; then the Idempotency-Key is claimed, and one `ledger.accept`
- * writes the whole batch before the 202 is sent.
+ * item means nothing is enqueued; then one `ledger.accept` writes the whole batch before the 202
+ * is sent. With an Idempotency-Key, the same write stores the answer, or writes nothing and
+ * returns the stored answer of an earlier submission: a proxy dying before it answered leaves
+ * either no trace or the answer that a retry gets.
  */
 export async function handleJsonSubmission(deps: IntakeDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   checkBatchSize(deps, request.body);
@@ -29,20 +31,12 @@ export async function handleJsonSubmission(deps: IntakeDeps, request: FastifyReq
   const accepted = buildJsonBatch(request.body, { checkBatch: deps.validation.batch, converter: deps.converter }, ids, nowMs);
   const response = JSON.stringify({ batchId: ids.batchId, ids: accepted.map((item) => item.id) });
   const key = idempotencyKeyOf(deps, request);
-  const fingerprint = fingerprintOf(request) ?? '';
-  if (key !== undefined) {
-    const claim = await deps.gate.claim(key, fingerprint);
-    if (claim !== 'claimed') {
-      deps.metrics.replays.inc();
-      return sendReplay(reply, claim.replay);
-    }
+  const guard = key === undefined ? undefined : deps.gate.batchGuard(key, fingerprintOf(request) ?? '', response);
+  const outcome = await acceptRequests(deps, accepted, guard);
+  if (outcome.kind === 'replay') {
+    deps.metrics.replays.inc();
+    return sendReplay(reply, outcome.response);
   }
-  try {
-    await acceptRequests(deps, accepted);
-  } catch (error) {
-    if (key !== undefined) await deps.gate.release(key);
-    throw error;
-  }
-  if (key !== undefined) await deps.gate.complete(key, fingerprint, response);
+  if (outcome.kind !== 'accepted') throw refusal(outcome);
   return sendAccepted(deps, request, reply, { format: 'json', batchId: ids.batchId, accepted: accepted.length }, response);
 }

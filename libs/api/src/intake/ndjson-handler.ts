@@ -1,12 +1,12 @@
 import type { Hash } from 'node:crypto';
 import { ParcError, type FieldIssue } from '@parc/errors';
 import { describeIssues } from '@parc/envelope';
+import type { AcceptedRequest, CompletedEntry, StreamGuard } from '@parc/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adviceHeaders, toParcError } from '../http-errors';
-import { fingerprintHash, sendReplay } from '../idempotency';
+import { fingerprintHash, refusal, sendReplay, type StreamHold } from '../idempotency';
 import type { NdjsonBody } from '../parsers';
 import type { CallbackSpec } from '../schemas/request-spec';
-import { ChunkedAcceptor } from './chunked-acceptor';
 import { acceptRequests, idempotencyKeyOf, sendAccepted, submissionIds, type IntakeDeps } from './intake-deps';
 import { NdjsonSession } from './ndjson-session';
 
@@ -49,28 +49,18 @@ export function ndjsonCallback(deps: IntakeDeps, request: FastifyRequest): Callb
   return callback;
 }
 
-/**
- * The completed entry of `key`, or undefined once the caller holds the key. Looks first, since
- * a stream's fingerprint is known only at its end; claims with a placeholder otherwise.
- * @throws ParcError IDEMPOTENCY_KEY_IN_PROGRESS.
- */
-async function completedEntry(deps: IntakeDeps, key: string): Promise<{ fingerprint: string; response: string } | undefined> {
-  const prior = await deps.gate.lookup(key);
-  if (prior !== undefined || (await deps.gate.claimStream(key)) === 'claimed') return prior;
-  // Completed between the look and the claim: it is a repeat after all.
-  const completed = await deps.gate.lookup(key);
-  if (completed === undefined) {
-    throw new ParcError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a submission with this Idempotency-Key is changing state; retry shortly');
-  }
-  return completed;
-}
-
 /** A repeat of a completed stream: read it all for its fingerprint, then replay or refuse. */
-async function replayStream(reply: FastifyReply, body: NdjsonBody, hash: Hash, entry: { fingerprint: string; response: string }, deps: IntakeDeps) {
+async function replayStream(reply: FastifyReply, body: NdjsonBody, hash: Hash, entry: CompletedEntry, deps: IntakeDeps) {
   for await (const chunk of body.stream) hash.update(chunk);
   const { replay } = deps.gate.judge(entry, hash.digest('hex'));
   deps.metrics.replays.inc();
   return sendReplay(reply, replay);
+}
+
+/** Writes one chunk; under a key, only while this stream holds it, recording its progress. */
+async function writeChunk(deps: IntakeDeps, requests: AcceptedRequest[], guard: StreamGuard | undefined): Promise<void> {
+  const outcome = await acceptRequests(deps, requests, guard);
+  if (outcome.kind !== 'accepted') throw refusal(outcome);
 }
 
 /** After part of a stream was accepted, the error body also says what was. */
@@ -82,33 +72,53 @@ function failAfterAccepting(deps: IntakeDeps, request: FastifyRequest, reply: Fa
   return reply.code(parcError.status ?? 500).send({ ...parcError.toJSON(), accepted });
 }
 
+/** A stream under an Idempotency-Key: the key's hold and the fingerprint being computed. */
+interface KeyedStream {
+  readonly hold: StreamHold;
+  readonly fingerprint: Hash;
+}
+
 /**
  * An NDJSON stream: lines are accepted in chunks while it is read; the answer lists the ids
- * and the rejected lines. An Idempotency-Key is completed with the whole stream's fingerprint.
+ * and the rejected lines. Under an Idempotency-Key the stream holds the key (a lock renewed while
+ * it is read), every chunk records how far the stream got, and the answer is stored with the
+ * whole stream's fingerprint at the end. A stream whose holder died (or failed) part-way is
+ * resumed by the next submission of the same body: same batch, the ids accepted before, the
+ * rest accepted once.
  */
 export async function handleNdjsonSubmission(deps: IntakeDeps, request: FastifyRequest, reply: FastifyReply, body: NdjsonBody) {
   const callback = ndjsonCallback(deps, request);
   const key = idempotencyKeyOf(deps, request);
-  const hash = key === undefined ? undefined : fingerprintHash('ndjson', [header(request, CALLBACK_URL_HEADER), header(request, CALLBACK_HEADERS_HEADER)]);
-  if (key !== undefined && hash !== undefined) {
-    const prior = await completedEntry(deps, key);
-    if (prior !== undefined) return replayStream(reply, body, hash, prior, deps);
-  }
-  const ids = submissionIds(request, deps.options.now());
-  const acceptor = new ChunkedAcceptor({
-    accept: (requests) => acceptRequests(deps, requests),
-    chunkSize: deps.options.ndjsonChunkSize,
-    chunkMs: deps.options.ndjsonChunkMs,
-  });
+  if (key === undefined) return acceptStream(deps, request, reply, body, callback, undefined);
+  const fingerprint = fingerprintHash('ndjson', [header(request, CALLBACK_URL_HEADER), header(request, CALLBACK_HEADERS_HEADER)]);
+  const claim = await deps.gate.claimStream(key);
+  if ('completed' in claim) return replayStream(reply, body, fingerprint, claim.completed, deps);
+  return acceptStream(deps, request, reply, body, callback, { hold: claim, fingerprint });
+}
+
+async function acceptStream(
+  deps: IntakeDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: NdjsonBody,
+  callback: CallbackSpec | undefined,
+  keyed: KeyedStream | undefined,
+): Promise<FastifyReply> {
+  const resume = keyed?.hold.resume;
+  const fresh = submissionIds(request, deps.options.now());
+  const ids = resume === undefined ? fresh : { ...fresh, batchId: resume.batchId };
   const session = new NdjsonSession({
     converter: deps.converter,
     checkSpec: deps.validation.requestSpec,
-    acceptor,
+    write: (requests, position) => writeChunk(deps, requests, keyed?.hold.guard(ids.batchId, position)),
+    chunkSize: deps.options.ndjsonChunkSize,
+    chunkMs: deps.options.ndjsonChunkMs,
+    ...(resume === undefined ? {} : { resume }),
     batch: callback === undefined ? {} : { callback },
     ids,
     limits: deps.options.limits,
     now: deps.options.now,
-    hash,
+    ...(keyed === undefined ? {} : { hash: keyed.fingerprint }),
     onLine: (outcome) => deps.metrics.ndjsonLines.inc({ outcome }),
   });
   let accepted: string[];
@@ -118,12 +128,13 @@ export async function handleNdjsonSubmission(deps: IntakeDeps, request: FastifyR
       throw new ParcError('REQUEST_INVALID', 'the NDJSON body holds no requests: send one JSON RequestSpec per line');
     }
   } catch (error) {
-    if (key !== undefined) await deps.gate.release(key);
-    if (acceptor.ids.length === 0) throw error;
-    return failAfterAccepting(deps, request, reply, error, { batchId: ids.batchId, ids: acceptor.ids });
+    // What was accepted stays recorded under the key: a retry of the same body resumes it.
+    await keyed?.hold.release();
+    if (session.accepted.length === 0) throw error;
+    return failAfterAccepting(deps, request, reply, error, { batchId: ids.batchId, ids: [...session.accepted] });
   }
   const response = JSON.stringify({ batchId: ids.batchId, ids: accepted, rejected: session.rejected });
-  if (key !== undefined && hash !== undefined) await deps.gate.complete(key, hash.digest('hex'), response);
-  const summary = { format: 'ndjson', batchId: ids.batchId, accepted: accepted.length, rejected: session.rejected.length } as const;
+  await keyed?.hold.complete(keyed.fingerprint.digest('hex'), response);
+  const summary = { format: 'ndjson', batchId: ids.batchId, accepted: accepted.length - session.resumedIds, rejected: session.rejected.length } as const;
   return sendAccepted(deps, request, reply, summary, response);
 }

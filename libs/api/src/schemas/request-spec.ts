@@ -1,5 +1,5 @@
 import { JITTER_MODES, RETRY_POLICY_BOUNDS, type JitterMode } from '@parc/backoff';
-import { HTTP_TOKEN_PATTERN, MetadataSchema, RequestHeadersSchema } from '@parc/envelope';
+import { MetadataSchema, RequestHeadersSchema, httpMethodSchema } from '@parc/envelope';
 import { Type, type Static } from '@sinclair/typebox';
 
 /**
@@ -41,7 +41,7 @@ export const CallbackSpecSchema = Type.Object(
 /** Every RequestSpec field but `url`: what `defaults` may set for a whole batch. */
 const specFields = {
   method: Type.Optional(
-    Type.String({ pattern: HTTP_TOKEN_PATTERN, maxLength: 32, default: 'GET', description: 'HTTP method (default GET)' }),
+    httpMethodSchema({ default: 'GET', description: 'HTTP method, upper case (default GET); TRACE, CONNECT and others are refused' }),
   ),
   headers: Type.Optional(RequestHeadersSchema),
   body: Type.Optional(Type.String({ description: 'Request body as UTF-8 text (not together with bodyBase64)' })),

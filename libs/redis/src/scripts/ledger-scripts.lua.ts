@@ -9,17 +9,39 @@
  */
 
 /**
- * accept-N: record requests as queued and append their envelopes to the inbox, atomically.
- * KEYS[1] inbox stream; then per request i: KEYS[2i] request hash, KEYS[2i+1] batch hash
- * ARGV[1] now ms, ARGV[2] retention ms; then per request i: ARGV[3i] id, ARGV[3i+1] batch id, ARGV[3i+2] payload
- * Returns the number of requests recorded (an id already known is skipped entirely).
+ * accept-N: record requests as queued and append their envelopes to the inbox, atomically, under
+ * an optional idempotency guard checked and updated in the same step (layout: redis-idempotency.ts).
+ * KEYS[1] inbox stream; with a guard KEYS[2] the key's entry hash, KEYS[3] its lock, KEYS[4] its
+ * progress ids list; then per request i: a request hash and a batch hash
+ * ARGV[1] now ms, ARGV[2] retention ms, ARGV[3] guard: 'none' | 'batch' | 'stream', then the guard's
+ * values: batch: ARGV[4] fingerprint, ARGV[5] response, ARGV[6] ttl ms;
+ * stream: ARGV[4] owner, ARGV[5] batch id, ARGV[6] line, ARGV[7] digest, ARGV[8] ttl ms;
+ * then per request i: id, batch id, payload
+ * Returns {'accepted', n recorded} (an id already known is skipped entirely) | batch:
+ * {'replay', response} | {'mismatch'} | {'in_progress'} | stream: {'lost'}. Only 'accepted' wrote.
  */
 export const ACCEPT_N = `
-local now, ttl = ARGV[1], tonumber(ARGV[2])
+local now, ttl, guard = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local k, a = 2, 4
+if guard == 'batch' then
+  local held = redis.call('HMGET', KEYS[2], 'f', 'r', 'b')
+  if held[2] then
+    if held[1] == ARGV[4] then return {'replay', held[2]} end
+    return {'mismatch'}
+  end
+  if redis.call('EXISTS', KEYS[3]) == 1 then return {'in_progress'} end
+  -- A stream that died left progress: a batch body can never be that stream.
+  if held[3] then return {'mismatch'} end
+  k, a = 5, 7
+elseif guard == 'stream' then
+  -- Fencing: a holder whose lock expired must not write after another took the key over.
+  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return {'lost'} end
+  k, a = 5, 9
+end
 local recorded = 0
-for i = 1, (#KEYS - 1) / 2 do
-  local req, batch = KEYS[2 * i], KEYS[2 * i + 1]
-  local id, batchId, payload = ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2]
+for i = 0, (#KEYS - k + 1) / 2 - 1 do
+  local req, batch = KEYS[k + 2 * i], KEYS[k + 2 * i + 1]
+  local id, batchId, payload = ARGV[a + 3 * i], ARGV[a + 3 * i + 1], ARGV[a + 3 * i + 2]
   if redis.call('EXISTS', req) == 0 then
     redis.call('HSET', req, 'b', batchId, 's', 'queued', 'r', 0, 'a', 0, 'u', now)
     redis.call('PEXPIRE', req, ttl)
@@ -29,8 +51,17 @@ for i = 1, (#KEYS - 1) / 2 do
     redis.call('XADD', KEYS[1], '*', 'p', payload, 'k', id)
     recorded = recorded + 1
   end
+  if guard == 'stream' then redis.call('RPUSH', KEYS[4], id) end
 end
-return recorded
+if guard == 'batch' then
+  redis.call('HSET', KEYS[2], 'f', ARGV[4], 'r', ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+elseif guard == 'stream' then
+  redis.call('HSET', KEYS[2], 'b', ARGV[5], 'l', ARGV[6], 'd', ARGV[7])
+  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+  redis.call('PEXPIRE', KEYS[4], ARGV[8])
+end
+return {'accepted', recorded}
 `;
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, QueueBackend } from '@parc/queue';
-import type { DeadLetterStore, DecisionLog, IdempotencyStore, ParcRegistry, RequestLedger } from '@parc/store';
+import type { BatchGuard, DeadLetterStore, DecisionLog, IdempotencyStore, ParcRegistry, RequestLedger, StreamGuard } from '@parc/store';
 import { delay, waitFor } from './wait-for';
 
 /** The stores of one backend, as the store conformance suite uses them. */
@@ -24,7 +24,8 @@ const unique = (prefix: string): string => `${prefix}-${randomBytes(5).toString(
 /**
  * The contract of the store ports (`@parc/store`) for every backend: the ledger's atomic accept,
  * monotonic transitions, finalise-once with its callback, cancellation flags and log; idempotency
- * claims; dead letters with replay.
+ * keys (a batch accepted with its answer in one step, stream locks that expire, fenced writes and
+ * resumable progress); dead letters with replay.
  */
 export function describeStoreConformance(target: StoreConformanceTarget): void {
   describe(`store conformance: ${target.name}`, () => {
@@ -133,28 +134,100 @@ export function describeStoreConformance(target: StoreConformanceTarget): void {
       expect(await stores.ledger.cancellationsAfter(log[0]?.position, 10)).toEqual([log[1]]);
     });
 
-    it('claims idempotency keys, replays completed ones and refuses another body', async () => {
-      const key = unique('idem');
-      const { idempotency } = stores;
-      expect(await idempotency.claim(key, 'sha-1', 60_000)).toEqual({ kind: 'claimed' });
-      expect(await idempotency.claim(key, 'sha-1', 60_000)).toEqual({ kind: 'in_progress' });
-      expect(await idempotency.lookup(key)).toBeUndefined();
-      await idempotency.complete(key, 'sha-1', '{"batchId":"b"}', 60_000);
-      expect(await idempotency.claim(key, 'sha-1', 60_000)).toEqual({ kind: 'replay', response: '{"batchId":"b"}' });
-      expect(await idempotency.claim(key, 'sha-2', 60_000)).toEqual({ kind: 'mismatch' });
-      expect(await idempotency.lookup(key)).toEqual({ fingerprint: 'sha-1', response: '{"batchId":"b"}' });
-      const other = unique('idem');
-      await idempotency.claim(other, 'sha-3', 60_000);
-      await idempotency.release(other);
-      expect(await idempotency.claim(other, 'sha-4', 60_000)).toEqual({ kind: 'claimed' });
+    const inboxLength = async (): Promise<number> => (await stores.backend.backlog(queue, 'g')).waiting;
+    const requestsOf = (batchId: string, count: number) => Array.from({ length: count }, (_, i) => ({ id: unique(`r${i}`), batchId, payload: `e${i}` }));
+    const batchGuard = (key: string, fingerprint: string, response: string, ttlMs = 60_000): BatchGuard => ({ kind: 'batch', key, fingerprint, response, ttlMs });
+    const streamGuard = (key: string, owner: string, batchId: string, line: number): StreamGuard => ({
+      kind: 'stream',
+      key,
+      owner,
+      batchId,
+      position: { line, digest: `digest-${line}` },
+      ttlMs: 60_000,
     });
 
-    it('forgets idempotency keys after their time to live', async () => {
+    it('accepts a batch and stores its answer in one step; a repeat replays it and writes nothing', async () => {
+      const { ledger, idempotency } = stores;
       const key = unique('idem');
-      await stores.idempotency.claim(key, 'sha', 60_000);
-      await stores.idempotency.complete(key, 'sha', 'answer', 150);
+      const first = requestsOf(unique('b'), 2);
+      expect(await ledger.accept(queue, first, batchGuard(key, 'sha-1', '{"batchId":"b1"}'))).toEqual({ kind: 'accepted' });
+      const again = requestsOf(unique('b'), 2);
+      expect(await ledger.accept(queue, again, batchGuard(key, 'sha-1', '{"batchId":"b2"}'))).toEqual({ kind: 'replay', response: '{"batchId":"b1"}' });
+      expect(await ledger.accept(queue, first, batchGuard(key, 'sha-1', '{"batchId":"b1"}'))).toEqual({ kind: 'replay', response: '{"batchId":"b1"}' });
+      expect(await ledger.accept(queue, again, batchGuard(key, 'sha-2', '{"batchId":"b3"}'))).toEqual({ kind: 'mismatch' });
+      expect(await inboxLength()).toBe(2);
+      expect(await ledger.status(again[0]?.id ?? '')).toBeUndefined();
+      expect(await ledger.batch(first[0]?.batchId ?? '')).toMatchObject({ total: 2, counts: { queued: 2 } });
+      expect(await idempotency.claimStream(key, 'owner', 60_000)).toEqual({ kind: 'completed', entry: { fingerprint: 'sha-1', response: '{"batchId":"b1"}' } });
+      expect(await ledger.accept(queue, requestsOf(unique('b'), 1))).toEqual({ kind: 'accepted' });
+      expect(await inboxLength()).toBe(3);
+    });
+
+    it('forgets an answer after its time to live', async () => {
+      const key = unique('idem');
+      await stores.ledger.accept(queue, requestsOf(unique('b'), 1), batchGuard(key, 'sha', 'first', 150));
       await delay(400);
-      expect(await stores.idempotency.claim(key, 'other', 60_000)).toEqual({ kind: 'claimed' });
+      expect(await stores.ledger.accept(queue, requestsOf(unique('b'), 1), batchGuard(key, 'other', 'second'))).toEqual({ kind: 'accepted' });
+      expect(await stores.idempotency.claimStream(key, 'owner', 60_000)).toEqual({ kind: 'completed', entry: { fingerprint: 'other', response: 'second' } });
+    });
+
+    it('holds a stream key for its owner: others are in progress, a foreign chunk is lost, completing is fenced', async () => {
+      const { ledger, idempotency } = stores;
+      const key = unique('idem');
+      const batchId = unique('b');
+      expect(await idempotency.claimStream(key, 'a', 60_000)).toEqual({ kind: 'claimed' });
+      expect(await idempotency.claimStream(key, 'b', 60_000)).toEqual({ kind: 'in_progress' });
+      expect(await ledger.accept(queue, requestsOf(unique('b'), 1), batchGuard(key, 'sha', 'x'))).toEqual({ kind: 'in_progress' });
+      expect(await ledger.accept(queue, requestsOf(batchId, 2), streamGuard(key, 'a', batchId, 3))).toEqual({ kind: 'accepted' });
+      const foreign = requestsOf(batchId, 1);
+      expect(await ledger.accept(queue, foreign, streamGuard(key, 'b', batchId, 4))).toEqual({ kind: 'lost' });
+      expect(await ledger.status(foreign[0]?.id ?? '')).toBeUndefined();
+      expect(await idempotency.renewStream(key, 'b', 60_000)).toBe(false);
+      expect(await idempotency.renewStream(key, 'a', 60_000)).toBe(true);
+      const entry = { fingerprint: 'sha-stream', response: '{"batchId":"s"}' };
+      expect(await idempotency.completeStream(key, 'b', entry, 60_000)).toBe(false);
+      expect(await idempotency.claimStream(key, 'c', 60_000)).toEqual({ kind: 'in_progress' });
+      expect(await idempotency.completeStream(key, 'a', entry, 60_000)).toBe(true);
+      expect(await idempotency.claimStream(key, 'c', 60_000)).toEqual({ kind: 'completed', entry });
+      expect(await ledger.accept(queue, requestsOf(unique('b'), 1), batchGuard(key, 'sha-stream', 'x'))).toEqual({ kind: 'replay', response: entry.response });
+      expect(await inboxLength()).toBe(2);
+
+      const other = unique('idem');
+      expect(await idempotency.claimStream(other, 'a', 60_000)).toEqual({ kind: 'claimed' });
+      await idempotency.releaseStream(other, 'b');
+      expect(await idempotency.claimStream(other, 'c', 60_000)).toEqual({ kind: 'in_progress' });
+      await idempotency.releaseStream(other, 'a');
+      expect(await idempotency.claimStream(other, 'c', 60_000)).toEqual({ kind: 'claimed' });
+    });
+
+    it('frees a stream key whose lock expired: the stale holder writes nothing, the next one resumes its progress', async () => {
+      const { ledger, idempotency } = stores;
+      const key = unique('idem');
+      const batchId = unique('b');
+      expect(await idempotency.claimStream(key, 'dead', 200)).toEqual({ kind: 'claimed' });
+      const [first, second] = [requestsOf(batchId, 2), requestsOf(batchId, 3)];
+      expect(await ledger.accept(queue, first, streamGuard(key, 'dead', batchId, 2))).toEqual({ kind: 'accepted' });
+      expect(await ledger.accept(queue, second, streamGuard(key, 'dead', batchId, 6))).toEqual({ kind: 'accepted' });
+      expect(await idempotency.claimStream(key, 'next', 200)).toEqual({ kind: 'in_progress' });
+      await delay(400);
+      const late = requestsOf(batchId, 1);
+      expect(await ledger.accept(queue, late, streamGuard(key, 'dead', batchId, 7))).toEqual({ kind: 'lost' });
+      expect(await ledger.status(late[0]?.id ?? '')).toBeUndefined();
+      expect(await inboxLength()).toBe(5);
+      const ids = [...first, ...second].map((request) => request.id);
+      expect(await idempotency.claimStream(key, 'next', 200)).toEqual({ kind: 'claimed', resume: { batchId, line: 6, digest: 'digest-6', ids } });
+      // Renewed in time, the lock outlives its 200 ms; the stale holder cannot complete.
+      for (let i = 0; i < 4; i++) {
+        await delay(100);
+        expect(await idempotency.renewStream(key, 'next', 200)).toBe(true);
+      }
+      expect(await idempotency.claimStream(key, 'third', 200)).toEqual({ kind: 'in_progress' });
+      expect(await idempotency.completeStream(key, 'dead', { fingerprint: 'f', response: 'r' }, 60_000)).toBe(false);
+      // Released with its progress kept: a batch under this key is another body.
+      await idempotency.releaseStream(key, 'next');
+      expect(await ledger.accept(queue, requestsOf(unique('b'), 1), batchGuard(key, 'sha', 'x'))).toEqual({ kind: 'mismatch' });
+      expect(await idempotency.claimStream(key, 'third', 200)).toEqual({ kind: 'claimed', resume: { batchId, line: 6, digest: 'digest-6', ids } });
+      expect(await inboxLength()).toBe(5);
     });
 
     it('lists dead letters oldest first in pages, and replays them into a queue', async () => {
