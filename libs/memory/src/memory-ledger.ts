@@ -1,6 +1,7 @@
 import {
   FINAL_RANK,
   REQUEST_STATES,
+  isStaleOutcome,
   transitionRank,
   type AcceptGuard,
   type AcceptOutcome,
@@ -8,6 +9,8 @@ import {
   type BatchStatus,
   type Cancellation,
   type FinalRecord,
+  type OutcomeRef,
+  type OutcomeStanding,
   type RequestLedger,
   type RequestRef,
   type RequestState,
@@ -98,6 +101,15 @@ export class MemoryLedger implements RequestLedger {
       if (this.entries.get(id)?.cancelRequested || this.batches.get(batchId)?.cancelRequested) ids.add(id);
     }
     return ids;
+  }
+
+  async standing(outcomes: readonly OutcomeRef[]): Promise<OutcomeStanding> {
+    const stale = new Set<string>();
+    for (const { id, attempts } of outcomes) {
+      const entry = this.entries.get(id);
+      if (entry !== undefined && isStaleOutcome(entry.rank, attempts)) stale.add(id);
+    }
+    return { stale, cancelled: await this.cancelled(outcomes) };
   }
 
   async advanceUnlessCancelled(transitions: readonly Transition[]): Promise<Set<string>> {

@@ -146,4 +146,28 @@ describe('parc-outgoing', () => {
     expect(requests.messages).toHaveLength(0);
     await requests.close();
   });
+
+  it('drops the outcome of an attempt the request has moved past (a zombie caller waking up), and handles a redelivered one again', async () => {
+    const slow = { initialDelayMs: 600_000, maxDelayMs: 600_000 };
+    const stale = after(envelopeFor(URL, { policy: slow }), { status: 500 });
+    const finalStale = after(envelopeFor(URL, { policy: slow }), { status: 200 });
+    const redelivered = after(envelopeFor(URL, { policy: slow }), { status: 500 });
+    const all = [stale, finalStale, redelivered];
+    await proxy.ledger().accept(inbox, all.map((e) => ({ id: e.id, batchId: e.batchId, payload: '' })));
+    // The live lineages: the first two are at their second attempt; the third decided its retry already.
+    await proxy.ledger().advance([
+      { id: stale.id, batchId: stale.batchId, state: 'in_flight', attempt: 2 },
+      { id: finalStale.id, batchId: finalStale.batchId, state: 'in_flight', attempt: 2 },
+      { id: redelivered.id, batchId: redelivered.batchId, state: 'waiting_retry', attempt: 1 },
+    ]);
+    await parc.publish(names.done, all.map((e) => ({ payload: serializeEnvelope(e), key: e.id })));
+    const delayed = await start();
+    await waitFor('done acknowledged', async () => (await parc.backlog(names.done, 'parc-outgoing')).inFlight + (await parc.backlog(names.done, 'parc-outgoing')).waiting === 0);
+    await waitFor('the redelivered retry scheduled', async () => (await delayed.size()) === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(responses.messages).toHaveLength(0);
+    expect(await delayed.size()).toBe(1);
+    expect(await proxy.ledger().status(stale.id)).toMatchObject({ state: 'in_flight', attempts: 1 });
+    expect(await proxy.ledger().status(finalStale.id)).toMatchObject({ state: 'in_flight' });
+  });
 });

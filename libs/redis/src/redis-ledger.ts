@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import {
   FINAL_RANK,
   REQUEST_STATES,
+  isStaleOutcome,
   transitionRank,
   type AcceptGuard,
   type AcceptOutcome,
@@ -9,6 +10,8 @@ import {
   type BatchStatus,
   type Cancellation,
   type FinalRecord,
+  type OutcomeRef,
+  type OutcomeStanding,
   type RequestLedger,
   type RequestRef,
   type RequestState,
@@ -105,6 +108,24 @@ export class RedisLedger implements RequestLedger {
       if (requestFlag?.[1] === '1' || batchFlag?.[1] === '1') ids.add(ref.id);
     });
     return ids;
+  }
+
+  async standing(outcomes: readonly OutcomeRef[]): Promise<OutcomeStanding> {
+    const stale = new Set<string>();
+    const cancelled = new Set<string>();
+    if (outcomes.length === 0) return { stale, cancelled };
+    const pipeline = this.redis.pipeline();
+    for (const ref of outcomes) pipeline.hmget(this.requestKey(ref.id), 'r', 'c').hget(this.batchKey(ref.batchId), 'c');
+    const results = (await pipeline.exec()) ?? [];
+    outcomes.forEach((ref, i) => {
+      const [request, batch] = [results[2 * i], results[2 * i + 1]];
+      if (request?.[0] || batch?.[0]) throw request?.[0] ?? batch?.[0];
+      const [rank, requestFlag] = (request?.[1] ?? [null, null]) as [string | null, string | null];
+      // An expired record (no rank) stands in nobody's way.
+      if (rank !== null && isStaleOutcome(Number(rank), ref.attempts)) stale.add(ref.id);
+      if (requestFlag === '1' || batch?.[1] === '1') cancelled.add(ref.id);
+    });
+    return { stale, cancelled };
   }
 
   async requestCancel(id: string): Promise<RequestStatus | undefined> {

@@ -4,6 +4,8 @@ export {
   type BatchStatus,
   type Cancellation,
   type FinalRecord,
+  type OutcomeRef,
+  type OutcomeStanding,
   type RequestLedger,
   type RequestRef,
   type RequestState,
@@ -24,4 +26,4 @@ export type {
 export type { DeadLetter, DeadLetterPage, DeadLetterStore } from './dead-letters';
 export type { DecisionLog } from './decision-log';
 export { byAge, type ParcRecord, type ParcRegistry } from './parc-registry';
-export { transitionRank, FINAL_RANK } from './rank';
+export { isStaleOutcome, transitionRank, FINAL_RANK } from './rank';

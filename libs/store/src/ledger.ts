@@ -45,6 +45,17 @@ export interface FinalRecord extends RequestRef {
   readonly callback?: string;
 }
 
+/** The outcome of a request's attempt number `attempts` (0: ended before its first call). */
+export interface OutcomeRef extends RequestRef {
+  readonly attempts: number;
+}
+
+/** See `RequestLedger.standing`. */
+export interface OutcomeStanding {
+  readonly stale: ReadonlySet<string>;
+  readonly cancelled: ReadonlySet<string>;
+}
+
 export interface RequestStatus extends RequestRef {
   readonly state: RequestState;
   /** Attempts completed so far. */
@@ -91,6 +102,15 @@ export interface RequestLedger {
   finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>>;
   /** The ids among `refs` whose request or batch has a cancellation requested. */
   cancelled(refs: readonly RequestRef[]): Promise<Set<string>>;
+  /**
+   * How the outcomes of attempts stand against what is recorded, in one round trip: `stale` are
+   * the ids whose request has moved past the attempt reported (to a later attempt, or finished) —
+   * another holder of the same request went on while this one was stalled (a process paused past
+   * its lease, a duplicate delivery), so acting on it would move the request backwards; `cancelled`
+   * as {@link cancelled}. An outcome of the attempt the request is at, or of the retry already
+   * decided for it, is not stale: a redelivered outcome must be handled again.
+   */
+  standing(outcomes: readonly OutcomeRef[]): Promise<OutcomeStanding>;
   /**
    * `advance` for the transitions whose request and batch have no cancellation requested, in one
    * step (one round trip: parc-caller runs it before every batch of calls). Returns the ids that

@@ -21,3 +21,12 @@ export function transitionRank(state: RequestState, attempt: number): number {
       return FINAL_RANK;
   }
 }
+
+/**
+ * Whether the outcome of attempt number `attempts` is stale against the `recorded` rank: the
+ * request has moved past the retry that outcome could lead to (a later attempt began, or the
+ * request finished). Equal or lower ranks are not stale, so redeliveries are handled again.
+ */
+export function isStaleOutcome(recorded: number, attempts: number): boolean {
+  return recorded > transitionRank('waiting_retry', attempts);
+}

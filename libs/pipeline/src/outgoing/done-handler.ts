@@ -1,7 +1,7 @@
 import type { Envelope } from '@parc/envelope';
 import type { Transition } from '@parc/store';
 import type { BatchOutput } from '../common/output';
-import { refsOf, requestFields, type Parsed } from '../common/parse';
+import { requestFields, type Parsed } from '../common/parse';
 import { publishFinal, STAGE, type OutgoingDeps } from './deps';
 import { verdictFor } from './verdict';
 
@@ -11,22 +11,29 @@ interface Retry {
 }
 
 /**
- * One batch from `done`: finals go to `responses`; retries (unless cancelled meanwhile, checked
- * once per batch) go to the delayed set, due at their retry time, with one waiting_retry
- * transition per batch. The retry payload is the `done` message as it came (the envelope with
- * its new attempt): nothing is re-serialised.
+ * One batch from `done`, checked against the ledger once (one round trip): an outcome the request
+ * has already moved past is dropped — it comes from a holder that stalled past its lease (a
+ * paused process waking up) or from a duplicate delivery, and acting on it would replace the
+ * retry that is due or finish the request with an outcome older than its history. The rest:
+ * finals go to `responses`; retries (unless cancelled meanwhile) go to the delayed set, due at
+ * their retry time, with one waiting_retry transition per batch. The retry payload is the `done`
+ * message as it came (the envelope with its new attempt): nothing is re-serialised.
  */
 export async function handleDone(deps: OutgoingDeps, items: readonly Parsed[], out: BatchOutput): Promise<void> {
+  if (items.length === 0) return;
+  const { stale, cancelled } = await deps.ledger.standing(items.map(({ envelope: { id, batchId, attempts } }) => ({ id, batchId, attempts: attempts.length })));
   const nowMs = deps.ctx.now();
   const retries: Retry[] = [];
   for (const item of items) {
+    if (stale.has(item.envelope.id)) {
+      deps.ctx.logger.info({ stage: STAGE, ...requestFields(item.envelope), attempts: item.envelope.attempts.length }, 'dropping a stale outcome: the request has moved past this attempt');
+      continue;
+    }
     const verdict = verdictFor(item.envelope, nowMs, deps.random);
     if (verdict.kind === 'final') publishFinal(deps, out, item.envelope, verdict.outcome, nowMs);
     else retries.push({ item, retryAtMs: verdict.retryAtMs });
   }
-  if (retries.length === 0) return;
-
-  const cancelled = await deps.ledger.cancelled(refsOf(retries.map(({ item }) => item)));
+  deps.ctx.metrics.messages.inc({ stage: STAGE, outcome: 'stale' }, stale.size);
   const transitions: Transition[] = [];
   for (const { item, retryAtMs } of retries) {
     const { envelope, delivery } = item;

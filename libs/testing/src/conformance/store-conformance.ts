@@ -104,6 +104,30 @@ export function describeStoreConformance(target: StoreConformanceTarget): void {
       expect(await stores.ledger.batch(batchId)).toMatchObject({ total: 1, counts: { failed: 1, queued: 0 } });
     });
 
+    it('tells outcomes the request has moved past (stale) from current and redelivered ones, with cancellations, in one call', async () => {
+      const batchId = unique('b');
+      const [atTwo, retrying, finished, fresh, cancelledOne] = [unique('r'), unique('r'), unique('r'), unique('r'), unique('r')];
+      await stores.ledger.accept(queue, [atTwo, retrying, finished, fresh, cancelledOne].map((id) => ({ id, batchId, payload: 'e' })));
+      await stores.ledger.advance([
+        { id: atTwo, batchId, state: 'in_flight', attempt: 2 },
+        { id: retrying, batchId, state: 'waiting_retry', attempt: 1 },
+      ]);
+      await stores.ledger.finalize([{ id: finished, batchId, status: 'succeeded', attempts: 1, result: '{}' }], queue);
+      await stores.ledger.requestCancel(cancelledOne);
+      const standing = await stores.ledger.standing([
+        { id: atTwo, batchId, attempts: 1 }, // attempt 1's outcome, but attempt 2 has begun: stale
+        { id: atTwo, batchId, attempts: 2 }, // the attempt under way: current
+        { id: retrying, batchId, attempts: 1 }, // the retry already decided, redelivered: current
+        { id: finished, batchId, attempts: 1 }, // finished: stale
+        { id: fresh, batchId, attempts: 0 }, // ended before its first call: current
+        { id: cancelledOne, batchId, attempts: 0 },
+        { id: unique('expired'), batchId, attempts: 3 }, // no record: nothing in its way
+      ]);
+      expect([...standing.stale].sort()).toEqual([atTwo, finished].sort());
+      expect([...standing.cancelled]).toEqual([cancelledOne]);
+      expect(await stores.ledger.standing([])).toEqual({ stale: new Set(), cancelled: new Set() });
+    });
+
     it('flags cancellations per request and per batch, and logs each once in order', async () => {
       const [batch1, batch2] = [unique('b'), unique('b')];
       const [r1, r2, r3] = [unique('r'), unique('r'), unique('r')];
