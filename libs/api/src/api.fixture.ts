@@ -55,7 +55,7 @@ export async function buildTestApi(overrides: Partial<PublicApiOptions> = {}): P
     ledger,
     idempotency: backend.idempotency(),
     deadLetters: backend.deadLetters(),
-    inboxBacklog: inboxWaiting,
+    inboxBacklog: () => backend.backlog(INBOX, STORE_GROUP),
     apiKeys: [`alice:${SECRET}`, `bob:${OTHER_SECRET}`],
     ...overrides,
   });

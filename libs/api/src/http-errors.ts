@@ -64,7 +64,8 @@ export function toParcError(error: unknown, request: FastifyRequest, limits: Api
 
 /** Headers that tell the client what to do next: when to come back, how to authenticate. */
 export function adviceHeaders(reply: FastifyReply, error: ParcError, retryAfterSeconds: number): void {
-  if (error.status === 503) reply.header('retry-after', String(retryAfterSeconds));
+  // An error that knows when to come back (a full inbox draining at a measured rate) says so.
+  if (error.status === 503) reply.header('retry-after', String(error.retryAfterSeconds ?? retryAfterSeconds));
   if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="parc"');
 }
 

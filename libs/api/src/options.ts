@@ -1,3 +1,4 @@
+import type { InboxReading } from './backlog';
 import type { RetryPolicy } from '@parc/backoff';
 import { resolveEnvelopeLimits, type EnvelopeLimits } from '@parc/envelope';
 import { ParcError } from '@parc/errors';
@@ -33,8 +34,8 @@ export interface PublicApiOptions {
   readonly ledger: RequestLedger;
   readonly idempotency: IdempotencyStore;
   readonly deadLetters: DeadLetterStore;
-  /** Waiting entries of the inbox (e.g. `backend.backlog(inbox, group).waiting`). */
-  readonly inboxBacklog: () => Promise<number>;
+  /** The inbox's backlog (the queue backend's `backlog(inbox, group)`): what waits, and how fast it drains. */
+  readonly inboxBacklog: () => Promise<InboxReading>;
   /** API keys (`name:secret` or `secret`); at least one unless `authDisabled`. */
   readonly apiKeys: readonly ApiKeyInput[];
   /** Serve without authentication. Only for the embedded mode on loopback. */
@@ -55,8 +56,10 @@ export interface PublicApiOptions {
   readonly backlogWatermark?: number;
   /** How long a backlog reading is reused; default 250 ms. */
   readonly backlogRefreshMs?: number;
-  /** `Retry-After` of 503 answers, in seconds; default 2. */
+  /** `Retry-After` of 503 answers, in seconds, and the least one computed for a full inbox; default 2. */
   readonly retryAfterSeconds?: number;
+  /** The most `Retry-After` computed for a full inbox (also while nothing drains), in seconds; default 60. */
+  readonly retryAfterMaxSeconds?: number;
   /** How long an Idempotency-Key's answer is kept; default 24 h. */
   readonly idempotencyTtlMs?: number;
   /**
@@ -83,6 +86,7 @@ type Defaulted =
   | 'backlogWatermark'
   | 'backlogRefreshMs'
   | 'retryAfterSeconds'
+  | 'retryAfterMaxSeconds'
   | 'idempotencyTtlMs'
   | 'idempotencyLockMs'
   | 'ndjsonChunkSize'
@@ -137,6 +141,7 @@ export function resolveApiOptions(options: PublicApiOptions): ResolvedApiOptions
     backlogWatermark: positive('backlogWatermark', options.backlogWatermark, 100_000),
     backlogRefreshMs: positive('backlogRefreshMs', options.backlogRefreshMs, 250),
     retryAfterSeconds: positive('retryAfterSeconds', options.retryAfterSeconds, 2),
+    retryAfterMaxSeconds: positive('retryAfterMaxSeconds', options.retryAfterMaxSeconds, 60),
     idempotencyTtlMs: positive('idempotencyTtlMs', options.idempotencyTtlMs, 24 * 3_600_000),
     idempotencyLockMs: positive('idempotencyLockMs', options.idempotencyLockMs, 10_000),
     ndjsonChunkSize: positive('ndjsonChunkSize', options.ndjsonChunkSize, 200),

@@ -31,6 +31,8 @@ function intakeDeps(app: FastifyInstance, options: ResolvedApiOptions): IntakeDe
       read: options.inboxBacklog,
       watermark: options.backlogWatermark,
       refreshMs: options.backlogRefreshMs,
+      minRetryAfterSeconds: options.retryAfterSeconds,
+      maxRetryAfterSeconds: Math.max(options.retryAfterSeconds, options.retryAfterMaxSeconds),
       now: options.now,
       gauge: metrics.inboxBacklog,
       log: app.log,

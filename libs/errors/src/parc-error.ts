@@ -10,6 +10,8 @@ export interface FieldIssue {
 export interface ParcErrorOptions {
   readonly cause?: unknown;
   readonly details?: readonly FieldIssue[];
+  /** For a retriable error: when trying again is likely to succeed (an HTTP answer's Retry-After). */
+  readonly retryAfterSeconds?: number;
 }
 
 /** An error with a stable code from the catalog, its HTTP status and whether retrying can help. */
@@ -18,6 +20,7 @@ export class ParcError extends Error {
   readonly status: number | undefined;
   readonly retriable: boolean;
   readonly details: readonly FieldIssue[];
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: ParcErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -27,6 +30,7 @@ export class ParcError extends Error {
     this.status = 'status' in definition ? definition.status : undefined;
     this.retriable = definition.retriable;
     this.details = options.details ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   /** The shape the HTTP API answers with: `{ error: { code, message, details } }`. */

@@ -27,7 +27,18 @@ export const proxySpec = {
   maxHeaderBytes: field.integer({ env: 'MAX_HEADER_BYTES', default: DEFAULT_ENVELOPE_LIMITS.maxHeaderBytes, min: 0, description: "Bytes of a request's header names and values." }),
   maxBodyBytes: field.integer({ env: 'MAX_BODY_BYTES', default: DEFAULT_ENVELOPE_LIMITS.maxBodyBytes, min: 0, description: "Bytes of a request's body (decoded)." }),
   inboxWatermark: field.integer({ env: 'INBOX_WATERMARK', default: 100_000, min: 1, description: 'Inbox backlog at which intake answers 503 with Retry-After instead of growing without bound.' }),
-  retryAfterSeconds: field.integer({ env: 'RETRY_AFTER_SECONDS', default: 2, min: 1, description: 'Retry-After of 503 answers.' }),
+  retryAfterSeconds: field.integer({
+    env: 'RETRY_AFTER_SECONDS',
+    default: 2,
+    min: 1,
+    description: 'Retry-After of 503 answers; for a full inbox, the least Retry-After computed from its backlog and drain rate.',
+  }),
+  retryAfterMaxSeconds: field.integer({
+    env: 'RETRY_AFTER_MAX_SECONDS',
+    default: 60,
+    min: 1,
+    description: 'The most Retry-After computed for a full inbox, also answered while it does not drain at all (proxy-store or Kafka down).',
+  }),
   idempotencyTtlMs: field.duration({ env: 'IDEMPOTENCY_TTL', default: 24 * 3_600_000, min: 1_000, description: "How long an Idempotency-Key's first answer is kept." }),
   defaultTimeoutMs: field.duration({ env: 'DEFAULT_TIMEOUT_MS', default: 30_000, min: 1, description: 'Timeout of one attempt when a request names none.' }),
   defaultDeadlineMs: field.duration({ env: 'DEFAULT_DEADLINE_MS', optional: true, min: 1, description: 'Deadline (after the first possible attempt) when a request names none; default none.' }),
@@ -60,7 +71,7 @@ export function mountProxy(app: ServiceApp, config: ProxyConfig, injected: Injec
     ledger: proxyRedis.ledger({ retentionMs: config.ledgerRetentionMs }),
     idempotency: proxyRedis.idempotency(),
     deadLetters: proxyRedis.deadLetters(),
-    inboxBacklog: async () => (await proxyRedis.backlog(names.inbox, 'proxy-store')).waiting,
+    inboxBacklog: () => proxyRedis.backlog(names.inbox, 'proxy-store'),
     apiKeys,
     authDisabled: options.authDisabled === true,
     ...(config.operatorKeys ? { operatorKeys: config.operatorKeys } : {}),
@@ -81,6 +92,7 @@ export function mountProxy(app: ServiceApp, config: ProxyConfig, injected: Injec
     ...(config.defaultDeadlineMs !== undefined ? { defaultDeadlineMs: config.defaultDeadlineMs } : {}),
     backlogWatermark: config.inboxWatermark,
     retryAfterSeconds: config.retryAfterSeconds,
+    retryAfterMaxSeconds: config.retryAfterMaxSeconds,
     idempotencyTtlMs: config.idempotencyTtlMs,
   });
 }
