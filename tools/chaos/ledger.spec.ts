@@ -27,7 +27,7 @@ function run(overrides: Partial<RunObservations>): RunObservations {
     faults: [],
     unexpectedExits: [],
     peakRssMiB: {},
-    intake: { retries: 0, answers503: 0, answers409: 0, longest409Ms: 0 },
+    intake: { retries: 0, answers503: 0, answers409: 0, longest409Ms: 0, retryAfter: undefined },
     ...overrides,
   };
 }

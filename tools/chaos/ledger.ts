@@ -31,7 +31,13 @@ export interface RunObservations {
   readonly faults: readonly FaultOutcome[];
   readonly unexpectedExits: readonly { readonly app: string; readonly atMs: number; readonly code: number | null; readonly signal: string | null }[];
   readonly peakRssMiB: Readonly<Record<string, number>>;
-  readonly intake: { readonly retries: number; readonly answers503: number; readonly answers409: number; readonly longest409Ms: number };
+  readonly intake: {
+    readonly retries: number;
+    readonly answers503: number;
+    readonly answers409: number;
+    readonly longest409Ms: number;
+    readonly retryAfter: { readonly min: number; readonly max: number } | undefined;
+  };
 }
 
 export interface StageRecovery {
@@ -251,7 +257,7 @@ export function formatLedger(ledger: Ledger): string {
     `bad signatures        ${ledger.badSignatures}`,
     `longest stall         ${seconds(ledger.longestStallMs)} (from ${seconds(ledger.longestStallAtMs)}${ledger.longestStallAfter ? `, after ${ledger.longestStallAfter}` : ''}); ${seconds(ledger.longestStallOutsideOutagesMs)} not counting the broker's downtime`,
     `unexpected exits      ${ledger.unexpectedExits}`,
-    `intake                ${ledger.intake.retries} retried submissions, ${ledger.intake.answers503} × 503, ${ledger.intake.answers409} × 409 (longest run of 409s ${seconds(ledger.intake.longest409Ms)})`,
+    `intake                ${ledger.intake.retries} retried submissions, ${ledger.intake.answers503} × 503${ledger.intake.retryAfter ? ` (Retry-After ${ledger.intake.retryAfter.min}–${ledger.intake.retryAfter.max} s)` : ''}, ${ledger.intake.answers409} × 409 (longest run of 409s ${seconds(ledger.intake.longest409Ms)})`,
     'recovery per stage    kills  restart→ready  kill→work taken over',
     ...Object.entries(ledger.recovery).map(([app, r]) => `  ${app.padEnd(20)}${String(r.kills).padStart(5)}  ${seconds(r.readyMs).padStart(13)}  ${seconds(r.takeoverMs).padStart(20)}`),
     ...(ledger.broker ? [`kafka broker          down ${seconds(ledger.broker.downMs)}, answering ${seconds(ledger.broker.readyMs)} after its restart, every stage ready ${seconds(ledger.broker.allReadyMs)} after that`] : []),

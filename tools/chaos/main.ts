@@ -15,7 +15,7 @@ import { formatLedger, ledgerFailures, ledgerTargets } from './ledger';
 import { runChaos, type ChaosOptions } from './run';
 
 const USAGE = `usage: npm run chaos -- [--requests N] [--batch N] [--rate N] [--kills N] [--broker-down S] [--pause S]
-                          [--callers N] [--no-redis] [--seed N] [--drain S]
+                          [--callers N] [--no-redis] [--seed N] [--drain S] [--watermark N]
   --requests N     requests to submit (default 20000)
   --batch N        requests per JSON batch (default 500)
   --rate N         requests submitted per second (default 250)
@@ -25,7 +25,8 @@ const USAGE = `usage: npm run chaos -- [--requests N] [--batch N] [--rate N] [--
   --callers N      parc-caller instances (default 2)
   --no-redis       do not kill the Redis servers
   --seed N         the faults' random seed (default: random; printed)
-  --drain S        seconds to wait for the last callbacks (default 300)`;
+  --drain S        seconds to wait for the last callbacks (default 300)
+  --watermark N    the proxy's INBOX_WATERMARK: with a --rate above what drains, an overload test`;
 
 function options(argv: readonly string[]): ChaosOptions {
   const { values } = parseArgs({
@@ -41,6 +42,7 @@ function options(argv: readonly string[]): ChaosOptions {
       'no-redis': { type: 'boolean', default: false },
       seed: { type: 'string' },
       drain: { type: 'string', default: '300' },
+      watermark: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -65,6 +67,7 @@ function options(argv: readonly string[]): ChaosOptions {
     redisRestarts: !values['no-redis'],
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : number('seed', 0),
     drainTimeoutMs: number('drain', 1) * 1000,
+    ...(values.watermark === undefined ? {} : { inboxWatermark: number('watermark', 1) }),
     log: (line) => void process.stderr.write(`[chaos] ${line}\n`),
   };
 }

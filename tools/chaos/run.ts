@@ -38,6 +38,8 @@ export interface ChaosOptions {
   readonly callers: number;
   /** After the last submission and fault, how long to wait for the remaining callbacks. */
   readonly drainTimeoutMs: number;
+  /** The proxy's INBOX_WATERMARK (default: the proxy's own): low, with a high rate, tests overload. */
+  readonly inboxWatermark?: number;
   readonly log: (line: string) => void;
 }
 
@@ -127,6 +129,8 @@ interface Intake {
   answers503: number;
   answers409: number;
   longest409Ms: number;
+  /** The Retry-After values of the 503s, in seconds. */
+  retryAfter: { min: number; max: number } | undefined;
 }
 
 /**
@@ -172,6 +176,7 @@ async function submit(stack: Stack, requests: readonly ScenarioRequest[], receiv
         await sleep(500);
       } else if (status === 503) {
         intake.answers503++;
+        intake.retryAfter = { min: Math.min(intake.retryAfter?.min ?? retryAfterS, retryAfterS), max: Math.max(intake.retryAfter?.max ?? retryAfterS, retryAfterS) };
         await sleep(Math.max(1, retryAfterS) * 1000);
       } else if (status >= 500) {
         await sleep(500);
@@ -288,7 +293,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       kafkaBrokers: kafka.brokers,
       instances: { 'parc-caller': options.callers },
       logDir,
-      env: { LOG_LEVEL: 'info' },
+      env: { LOG_LEVEL: 'info', ...(options.inboxWatermark === undefined ? {} : { INBOX_WATERMARK: String(options.inboxWatermark) }) },
     });
     started.push(stack);
     log(`stack up: ${everyInstance(stack).map(({ app, service }) => `${app}:${service.port}`).join(' ')}`);
@@ -309,7 +314,7 @@ async function chaosOn(context: { stack: Stack; infra: Infrastructure; target: T
   const sampler = setInterval(() => {
     for (const { app, service } of everyInstance(stack)) peakRssMiB[app] = Math.max(peakRssMiB[app] ?? 0, rssMiB(service.pid()));
   }, 500);
-  const intake: Intake = { accepted: [], acceptances: [], retries: 0, answers503: 0, answers409: 0, longest409Ms: 0 };
+  const intake: Intake = { accepted: [], acceptances: [], retries: 0, answers503: 0, answers409: 0, longest409Ms: 0, retryAfter: undefined };
   const delivered = (): number => receiver.acceptedById().size;
   const progress = setInterval(() => {
     log(`${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s  accepted ${intake.accepted.length}, called back ${delivered()}`);

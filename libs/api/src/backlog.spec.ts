@@ -68,13 +68,13 @@ describe('backpressure', () => {
     expect(await retryAfter()).toBe('60'); // one reading: no rate yet
     backlog = 2_900; // 100 left in the second since
     expect(await retryAfter()).toBe('21'); // (2,900 − 800) / 100 per second
-    backlog = 2_400; // 500 left: the rate rises (smoothed to 220/s)
-    expect(await retryAfter()).toBe('8'); // (2,400 − 800) / 220
+    backlog = 2_400; // 500 left: the rate rises (smoothed over 3 s: 213/s)
+    expect(await retryAfter()).toBe('8'); // (2,400 − 800) / 213
     backlog = 1_200;
-    added = 3_500; // 500 more added while 1,700 left: smoothed 664/s
-    expect(await retryAfter()).toBe('1'); // (1,200 − 800) / 664 = 0.6, at least retryAfterSeconds
-    backlog = 2_000; // 800 came back (a reclaimed batch), nothing left: the rate decays to 465/s
-    expect(await retryAfter()).toBe('3'); // (2,000 − 800) / 465
+    added = 3_500; // 500 more added while 1,700 left: smoothed 635/s
+    expect(await retryAfter()).toBe('1'); // (1,200 − 800) / 635 = 0.6, at least retryAfterSeconds
+    backlog = 2_000; // 800 came back (a reclaimed batch), nothing left: the rate decays to 455/s
+    expect(await retryAfter()).toBe('3'); // (2,000 − 800) / 455
   });
 
   it('keeps accepting on the last reading when the backlog cannot be read', async () => {

@@ -25,8 +25,12 @@ export interface BacklogGuardOptions {
   readonly log: FastifyBaseLogger;
 }
 
-/** Weight of the newest drain-rate sample: a few readings smooth a bursty proxy-store. */
-const DRAIN_SMOOTHING = 0.3;
+/**
+ * Time over which the drain rate is smoothed: readings come with intake, so they can be seconds
+ * apart, and a sample's weight grows with the time it covers (a reading after a long pause
+ * replaces what was known before; several within a second only nudge it).
+ */
+const DRAIN_SMOOTHING_MS = 3_000;
 /** A client told to come back should find room: when the backlog is this far below the watermark. */
 const ROOM_FRACTION = 0.8;
 
@@ -107,7 +111,9 @@ export class BacklogGuard {
     const before = previous.reading.waiting + previous.reading.inFlight;
     const now = reading.waiting + reading.inFlight;
     const left = before + Math.max(0, reading.added - previous.reading.added) - now;
-    const sample = Math.max(0, left) / ((atMs - previous.atMs) / 1000);
-    this.drainPerS = this.drainPerS === undefined ? sample : DRAIN_SMOOTHING * sample + (1 - DRAIN_SMOOTHING) * this.drainPerS;
+    const elapsedMs = atMs - previous.atMs;
+    const sample = Math.max(0, left) / (elapsedMs / 1000);
+    const weight = 1 - Math.exp(-elapsedMs / DRAIN_SMOOTHING_MS);
+    this.drainPerS = this.drainPerS === undefined ? sample : weight * sample + (1 - weight) * this.drainPerS;
   }
 }

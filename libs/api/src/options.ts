@@ -58,7 +58,7 @@ export interface PublicApiOptions {
   readonly backlogRefreshMs?: number;
   /** `Retry-After` of 503 answers, in seconds, and the least one computed for a full inbox; default 2. */
   readonly retryAfterSeconds?: number;
-  /** The most `Retry-After` computed for a full inbox (also while nothing drains), in seconds; default 60. */
+  /** The most `Retry-After` computed for a full inbox (also while nothing drains), in seconds; default 30. */
   readonly retryAfterMaxSeconds?: number;
   /** How long an Idempotency-Key's answer is kept; default 24 h. */
   readonly idempotencyTtlMs?: number;
@@ -141,7 +141,7 @@ export function resolveApiOptions(options: PublicApiOptions): ResolvedApiOptions
     backlogWatermark: positive('backlogWatermark', options.backlogWatermark, 100_000),
     backlogRefreshMs: positive('backlogRefreshMs', options.backlogRefreshMs, 250),
     retryAfterSeconds: positive('retryAfterSeconds', options.retryAfterSeconds, 2),
-    retryAfterMaxSeconds: positive('retryAfterMaxSeconds', options.retryAfterMaxSeconds, 60),
+    retryAfterMaxSeconds: positive('retryAfterMaxSeconds', options.retryAfterMaxSeconds, 30),
     idempotencyTtlMs: positive('idempotencyTtlMs', options.idempotencyTtlMs, 24 * 3_600_000),
     idempotencyLockMs: positive('idempotencyLockMs', options.idempotencyLockMs, 10_000),
     ndjsonChunkSize: positive('ndjsonChunkSize', options.ndjsonChunkSize, 200),

@@ -35,7 +35,7 @@ export const proxySpec = {
   }),
   retryAfterMaxSeconds: field.integer({
     env: 'RETRY_AFTER_MAX_SECONDS',
-    default: 60,
+    default: 30,
     min: 1,
     description: 'The most Retry-After computed for a full inbox, also answered while it does not drain at all (proxy-store or Kafka down).',
   }),
