@@ -16,15 +16,13 @@ function fakeLookup(...addresses: string[]): LookupFunction & { calls: string[] 
   return Object.assign(lookup, { calls });
 }
 
-describe('HttpCaller enforces the egress policy on the address it connects to', () => {
+/**
+ * A loopback server per test and the callers made in it, closed after it. `newCaller` builds an
+ * HttpCaller with this allow list (and resolver, when given).
+ */
+function callerSetup(): { server: () => PlainServer; newCaller: (allowList: string[], lookup?: LookupFunction) => HttpCaller } {
   let server: PlainServer;
   const callers: HttpCaller[] = [];
-  const newCaller = (allowList: string[], lookup?: LookupFunction): HttpCaller => {
-    const caller = new HttpCaller({ policy: EgressPolicy.fromAllowList(allowList), maxResponseBodyBytes: 1024, ...(lookup ? { lookup } : {}) });
-    callers.push(caller);
-    return caller;
-  };
-
   beforeEach(async () => {
     server = await startPlainServer();
   });
@@ -32,6 +30,18 @@ describe('HttpCaller enforces the egress policy on the address it connects to', 
     await Promise.all(callers.splice(0).map((caller) => caller.close()));
     await server.close();
   });
+  return {
+    server: () => server,
+    newCaller: (allowList, lookup) => {
+      const caller = new HttpCaller({ policy: EgressPolicy.fromAllowList(allowList), maxResponseBodyBytes: 1024, ...(lookup ? { lookup } : {}) });
+      callers.push(caller);
+      return caller;
+    },
+  };
+}
+
+describe('HttpCaller enforces the egress policy on the address it connects to', () => {
+  const { server: currentServer, newCaller } = callerSetup();
 
   it.each([
     { name: 'dotted quad', url: (port: number) => `http://127.0.0.1:${port}/`, blocked: '127.0.0.1' },
@@ -41,46 +51,46 @@ describe('HttpCaller enforces the egress policy on the address it connects to', 
     { name: 'IPv4-mapped IPv6', url: (port: number) => `http://[::ffff:7f00:1]:${port}/`, blocked: '::ffff:7f00:1 embeds 127.0.0.1' },
     { name: 'IPv6 loopback', url: (port: number) => `http://[::1]:${port}/`, blocked: '::1 is loopback' },
   ])('refuses an IP-literal loopback URL ($name) without connecting', async ({ url, blocked }) => {
-    const record = await newCaller([]).call(get(url(server.port)));
+    const record = await newCaller([]).call(get(url(currentServer().port)));
     expect(record.error).toEqual({ code: 'destination_blocked', message: expect.stringContaining(blocked) });
     expect(record.status).toBeUndefined();
-    expect(server.connections).toBe(0);
+    expect(currentServer().connections).toBe(0);
   });
 
   it('allows an allow-listed IP literal', async () => {
-    expect((await newCaller(['127.0.0.1']).call(get(server.url))).status).toBe(200);
+    expect((await newCaller(['127.0.0.1']).call(get(currentServer().url))).status).toBe(200);
   });
 
   it('refuses a host name that resolves to loopback, without connecting', async () => {
     const lookup = fakeLookup('127.0.0.1');
-    const record = await newCaller([], lookup).call(get(`http://internal.test:${server.port}/`));
+    const record = await newCaller([], lookup).call(get(`http://internal.test:${currentServer().port}/`));
     expect(record.error).toEqual({
       code: 'destination_blocked',
       message: 'internal.test resolves to a blocked address: 127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed',
     });
     expect(lookup.calls).toEqual(['internal.test']);
-    expect(server.connections).toBe(0);
+    expect(currentServer().connections).toBe(0);
   });
 
   it('refuses a host name if any of its addresses is blocked, even when a public one comes first', async () => {
-    const record = await newCaller([], fakeLookup('93.184.215.14', '127.0.0.1')).call(get(`http://mixed.test:${server.port}/`));
+    const record = await newCaller([], fakeLookup('93.184.215.14', '127.0.0.1')).call(get(`http://mixed.test:${currentServer().port}/`));
     expect(record.error).toMatchObject({ code: 'destination_blocked', message: expect.stringContaining('127.0.0.1 is loopback') });
-    expect(server.connections).toBe(0);
+    expect(currentServer().connections).toBe(0);
   });
 
   it('connects to the checked address when the name is allowed, resolving once per connection', async () => {
     const lookup = fakeLookup('127.0.0.1');
     const caller = newCaller(['127.0.0.1'], lookup);
-    for (let i = 0; i < 3; i++) expect((await caller.call(get(`http://svc.test:${server.port}/${i}`))).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await caller.call(get(`http://svc.test:${currentServer().port}/${i}`))).status).toBe(200);
     expect(lookup.calls).toEqual(['svc.test']); // one connection, kept alive
-    expect(server.connections).toBe(1);
+    expect(currentServer().connections).toBe(1);
   });
 
   it.each([
     { name: 'a resolver error', lookup: (async () => Promise.reject(Object.assign(new Error('no such host'), { code: 'ENOTFOUND' }))) as LookupFunction, detail: 'ENOTFOUND' },
     { name: 'an empty answer', lookup: fakeLookup(), detail: 'no addresses' },
   ])('reports $name as dns_failure', async ({ lookup, detail }) => {
-    const record = await newCaller(['127.0.0.1'], lookup).call(get(`http://gone.test:${server.port}/`));
+    const record = await newCaller(['127.0.0.1'], lookup).call(get(`http://gone.test:${currentServer().port}/`));
     expect(record.error).toEqual({ code: 'dns_failure', message: `DNS lookup of gone.test failed (${detail})` });
   });
 
@@ -88,18 +98,18 @@ describe('HttpCaller enforces the egress policy on the address it connects to', 
     // Linux routes 0.0.0.0 to the local host. With 0.0.0.0 allow-listed (and 127.0.0.1 not), the
     // pre-connect check passes, the socket's peer is 127.0.0.1, and only the post-connect check
     // sees it: the same situation as a resolver that lies or an address rebound after the check.
-    const record = await newCaller(['0.0.0.0'], fakeLookup('0.0.0.0')).call(get(`http://rebind.test:${server.port}/`));
+    const record = await newCaller(['0.0.0.0'], fakeLookup('0.0.0.0')).call(get(`http://rebind.test:${currentServer().port}/`));
     expect(record.error).toEqual({
       code: 'destination_blocked',
       message: 'the connection to rebind.test reached a blocked address: 127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed',
     });
-    expect(server.requests).toHaveLength(0);
+    expect(currentServer().requests).toHaveLength(0);
   });
 
   it('checks the connected peer of IP-literal URLs as well', async () => {
-    const record = await newCaller(['0.0.0.0']).call(get(`http://0.0.0.0:${server.port}/`));
+    const record = await newCaller(['0.0.0.0']).call(get(`http://0.0.0.0:${currentServer().port}/`));
     expect(record.error).toMatchObject({ code: 'destination_blocked', message: expect.stringContaining('reached a blocked address: 127.0.0.1') });
-    expect(server.requests).toHaveLength(0);
+    expect(currentServer().requests).toHaveLength(0);
   });
 });
 
@@ -124,21 +134,7 @@ const BY_NAME = (host: string): string =>
   `${host} is loopback by name (RFC 6761): 127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed; ::1 is loopback (::1/128) and not allow-listed`;
 
 describe('HttpCaller refuses the local host in every spelling, as a final destination_blocked', () => {
-  let server: PlainServer;
-  const callers: HttpCaller[] = [];
-  const newCaller = (allowList: string[], lookup: LookupFunction): HttpCaller => {
-    const caller = new HttpCaller({ policy: EgressPolicy.fromAllowList(allowList), maxResponseBodyBytes: 1024, lookup });
-    callers.push(caller);
-    return caller;
-  };
-
-  beforeEach(async () => {
-    server = await startPlainServer();
-  });
-  afterEach(async () => {
-    await Promise.all(callers.splice(0).map((caller) => caller.close()));
-    await server.close();
-  });
+  const { server: currentServer, newCaller } = callerSetup();
 
   it.each([
     { host: 'localhost', message: BY_NAME('localhost'), lookups: [] },
@@ -164,22 +160,22 @@ describe('HttpCaller refuses the local host in every spelling, as a final destin
     { host: 'ip6-localhost', message: 'ip6-localhost resolves to a blocked address: ::1 is loopback (::1/128) and not allow-listed', lookups: ['ip6-localhost'] },
   ])('$host: refused at the first attempt, with no connection', async ({ host, message, lookups }) => {
     const lookup = debianResolver();
-    const record = await newCaller([], lookup).call(get(`http://${host}:${server.port}/`));
+    const record = await newCaller([], lookup).call(get(`http://${host}:${currentServer().port}/`));
     expect(record.error).toEqual({ code: 'destination_blocked', message });
     expect(classifyOutcome({ errorCode: record.error?.code }, DEFAULT_RETRY_POLICY)).toBe('final');
     expect(lookup.calls).toEqual(lookups);
-    expect(server.connections).toBe(0);
+    expect(currentServer().connections).toBe(0);
   });
 
   it('refuses localhost. when only other loopback ports are allow-listed (the trial: it used to end retries_exhausted)', async () => {
     const lookup = debianResolver();
-    const record = await newCaller([`127.0.0.1:${server.port + 1}`], lookup).call(get(`http://localhost.:${server.port}/`));
+    const record = await newCaller([`127.0.0.1:${currentServer().port + 1}`], lookup).call(get(`http://localhost.:${currentServer().port}/`));
     expect(record.error).toEqual({
       code: 'destination_blocked',
-      message: `localhost. is loopback by name (RFC 6761): 127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed for port ${server.port}; ::1 is loopback (::1/128) and not allow-listed`,
+      message: `localhost. is loopback by name (RFC 6761): 127.0.0.1 is loopback (127.0.0.0/8) and not allow-listed for port ${currentServer().port}; ::1 is loopback (::1/128) and not allow-listed`,
     });
     expect(lookup.calls).toEqual([]);
-    expect(server.connections).toBe(0);
+    expect(currentServer().connections).toBe(0);
   });
 
   it.each([
@@ -188,11 +184,11 @@ describe('HttpCaller refuses the local host in every spelling, as a final destin
     { host: '127.0.0.1..', message: 'the URL host "127.0.0.1.." has an empty label' },
   ])('$host: invalid_request (final), never looked up nor connected', async ({ host, message }) => {
     const lookup = debianResolver();
-    const record = await newCaller([], lookup).call(get(`http://${host}:${server.port}/`));
+    const record = await newCaller([], lookup).call(get(`http://${host}:${currentServer().port}/`));
     expect(record.error).toEqual({ code: 'invalid_request', message });
     expect(classifyOutcome({ errorCode: record.error?.code }, DEFAULT_RETRY_POLICY)).toBe('final');
     expect(lookup.calls).toEqual([]);
-    expect(server.connections).toBe(0);
+    expect(currentServer().connections).toBe(0);
   });
 
   it.each([
@@ -202,10 +198,10 @@ describe('HttpCaller refuses the local host in every spelling, as a final destin
     { host: 'foo.localhost.', sentHost: 'foo.localhost.' },
   ])('$host reaches 127.0.0.1 when 127.0.0.1:port is allow-listed, without DNS', async ({ host, sentHost }) => {
     const lookup = debianResolver();
-    const record = await newCaller([`127.0.0.1:${server.port}`], lookup).call(get(`http://${host}:${server.port}/`));
+    const record = await newCaller([`127.0.0.1:${currentServer().port}`], lookup).call(get(`http://${host}:${currentServer().port}/`));
     expect(record.status).toBe(200);
     expect(lookup.calls).toEqual([]);
-    expect(server.requests.map((request) => request.headers.host)).toEqual([`${sentHost}:${server.port}`]);
+    expect(currentServer().requests.map((request) => request.headers.host)).toEqual([`${sentHost}:${currentServer().port}`]);
   });
 
   it('reaches ::1 for a localhost name when only ::1 is allow-listed', async () => {

@@ -7,7 +7,7 @@ import { findJava, MIN_JAVA_MAJOR } from './java';
 import { DEFAULT_KAFKA_TOOLS_DIR, ensureKafkaJars } from './kafka-jars';
 import { probeKafka } from './kafka-probe';
 import { brokerSettings, KAFKA_VERSION, randomClusterId, toPropertiesFile } from './kafka-settings';
-import { grepFile, runCommand, startProcess, waitForReady, type ManagedProcess } from './process';
+import { grepFile, restartable, runCommand, startProcess, waitForReady, type ManagedProcess } from './process';
 import { once, type ProvidedKafka } from './types';
 import { createServiceDir, recordOwner, removeServiceDir } from './workdir';
 
@@ -108,7 +108,7 @@ async function startInDir(
   const serverLog = join(dir, 'server.log');
   const brokers = `127.0.0.1:${port}`;
   const launch = (): Promise<ManagedProcess> => launchBroker({ java, heapMb, logging, classpath, propsFile, dir, brokers, serverLog, options });
-  let child = await launch();
+  const broker = restartable('the Kafka broker', await launch(), launch);
   const readyMs = Date.now() - started;
 
   const cache = jars.cacheDir.replace(homedir(), '~');
@@ -122,23 +122,15 @@ async function startInDir(
       `, formatted in ${seconds(formatMs)}, ready in ${seconds(readyMs)}, log ${serverLog}`,
     timings: { ...(jars.downloaded ? { downloadMs: jars.downloadMs ?? 0 } : {}), formatMs, readyMs },
     get pid() {
-      return child.pid;
+      return broker.pid;
     },
     workDir: dir,
-    kill: async () => {
-      process.kill(child.pid, 'SIGKILL');
-      await child.exited;
-    },
-    restart: async () => {
-      if (!child.exitInfo()) throw new Error(`the Kafka broker (pid ${child.pid}) is still running: kill() it first`);
-      const restarted = Date.now();
-      child = await launch();
-      return Date.now() - restarted;
-    },
+    kill: () => broker.kill(),
+    restart: () => broker.restart(),
     stop: once(async () => {
       // The data is thrown away, so a clean shutdown buys nothing; SIGTERM still lets the JVM
       // release its ports promptly, with SIGKILL as the fallback.
-      await child.stop(5_000);
+      await broker.current().stop(5_000);
       removeServiceDir(dir);
     }),
   };

@@ -197,3 +197,36 @@ export async function waitForReady<T>(
     await Promise.race([sleep(options.intervalMs ?? 100), child.exited]);
   }
 }
+
+/** A service process that a fault test may kill and start again on its data (same ports, same dir). */
+export interface Restartable {
+  /** The running (or last) process's pid. */
+  readonly pid: number;
+  /** SIGKILL: the process dies as in a crash. */
+  kill(): Promise<void>;
+  /** Starts it again (it must have been killed); resolves with the ms until it answered again. */
+  restart(): Promise<number>;
+  /** The current process, to stop it. */
+  current(): ManagedProcess;
+}
+
+/** Kill and restart for a process that `launch` starts and waits for. */
+export function restartable(name: string, first: ManagedProcess, launch: () => Promise<ManagedProcess>): Restartable {
+  let child = first;
+  return {
+    get pid() {
+      return child.pid;
+    },
+    kill: async () => {
+      process.kill(child.pid, 'SIGKILL');
+      await child.exited;
+    },
+    restart: async () => {
+      if (!child.exitInfo()) throw new Error(`${name} (pid ${child.pid}) is still running: kill() it first`);
+      const restarted = Date.now();
+      child = await launch();
+      return Date.now() - restarted;
+    },
+    current: () => child,
+  };
+}

@@ -3,7 +3,7 @@ import { startRedisContainer } from './containers';
 import { detectDockerEngine } from './docker';
 import { describeError, InfraUnavailableError, joinClauses } from './errors';
 import { freePort } from './free-port';
-import { runCommand, startProcess, waitForReady, which, type ManagedProcess } from './process';
+import { restartable, runCommand, startProcess, waitForReady, which, type ManagedProcess } from './process';
 import { compareVersions, probeRedis } from './resp-probe';
 import { DEFAULT_SOURCES, once, type ProvideOptions, type ProvidedRedis } from './types';
 import { createServiceDir, recordOwner, removeServiceDir } from './workdir';
@@ -96,7 +96,7 @@ export async function startLocalRedis(
     const started = Date.now();
     try {
       const first = await launch();
-      let child = first.child;
+      const server = restartable('redis-server', first.child, async () => (await launch()).child);
       const readyMs = Date.now() - started;
       const kept = persistence === 'none' ? 'no persistence' : `append-only file, appendfsync ${persistence}`;
       return {
@@ -106,21 +106,13 @@ export async function startLocalRedis(
         description: `started redis-server from ${options.redisServer ? bin : 'PATH'} (${kept}), ready in ${(readyMs / 1000).toFixed(2)} s`,
         timings: { readyMs },
         get pid() {
-          return child.pid;
+          return server.pid;
         },
         workDir: dir,
-        kill: async () => {
-          process.kill(child.pid, 'SIGKILL');
-          await child.exited;
-        },
-        restart: async () => {
-          if (!child.exitInfo()) throw new Error(`redis-server (pid ${child.pid}) is still running: kill() it first`);
-          const restarted = Date.now();
-          child = (await launch()).child;
-          return Date.now() - restarted;
-        },
+        kill: () => server.kill(),
+        restart: () => server.restart(),
         stop: once(async () => {
-          await child.stop(5_000);
+          await server.current().stop(5_000);
           removeServiceDir(dir);
         }),
       };
