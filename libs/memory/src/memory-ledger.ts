@@ -104,11 +104,10 @@ export class MemoryLedger implements RequestLedger {
   }
 
   async standing(outcomes: readonly OutcomeRef[]): Promise<OutcomeStanding> {
-    const stale = new Set<string>();
-    for (const { id, attempts } of outcomes) {
+    const stale = outcomes.map(({ id, attempts }) => {
       const entry = this.entries.get(id);
-      if (entry !== undefined && isStaleOutcome(entry.rank, attempts)) stale.add(id);
-    }
+      return entry !== undefined && isStaleOutcome(entry.rank, attempts);
+    });
     return { stale, cancelled: await this.cancelled(outcomes) };
   }
 

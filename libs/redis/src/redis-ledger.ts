@@ -111,7 +111,7 @@ export class RedisLedger implements RequestLedger {
   }
 
   async standing(outcomes: readonly OutcomeRef[]): Promise<OutcomeStanding> {
-    const stale = new Set<string>();
+    const stale: boolean[] = [];
     const cancelled = new Set<string>();
     if (outcomes.length === 0) return { stale, cancelled };
     const pipeline = this.redis.pipeline();
@@ -122,7 +122,7 @@ export class RedisLedger implements RequestLedger {
       if (request?.[0] || batch?.[0]) throw request?.[0] ?? batch?.[0];
       const [rank, requestFlag] = (request?.[1] ?? [null, null]) as [string | null, string | null];
       // An expired record (no rank) stands in nobody's way.
-      if (rank !== null && isStaleOutcome(Number(rank), ref.attempts)) stale.add(ref.id);
+      stale.push(rank !== null && isStaleOutcome(Number(rank), ref.attempts));
       if (requestFlag === '1' || batch?.[1] === '1') cancelled.add(ref.id);
     });
     return { stale, cancelled };

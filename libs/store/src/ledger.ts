@@ -52,7 +52,12 @@ export interface OutcomeRef extends RequestRef {
 
 /** See `RequestLedger.standing`. */
 export interface OutcomeStanding {
-  readonly stale: ReadonlySet<string>;
+  /**
+   * Per outcome, in the order asked: whether it is stale. Per outcome, not per request id: one
+   * batch can hold a stalled holder's outcome of attempt 2 (stale) and the outcome of attempt 3
+   * (current) of the same request, and dropping both by id would strand the request.
+   */
+  readonly stale: readonly boolean[];
   readonly cancelled: ReadonlySet<string>;
 }
 
@@ -103,8 +108,8 @@ export interface RequestLedger {
   /** The ids among `refs` whose request or batch has a cancellation requested. */
   cancelled(refs: readonly RequestRef[]): Promise<Set<string>>;
   /**
-   * How the outcomes of attempts stand against what is recorded, in one round trip: `stale` are
-   * the ids whose request has moved past the attempt reported (to a later attempt, or finished) —
+   * How the outcomes of attempts stand against what is recorded, in one round trip: `stale` tells,
+   * per outcome, whether its request has moved past the attempt reported (to a later attempt, or finished) —
    * another holder of the same request went on while this one was stalled (a process paused past
    * its lease, a duplicate delivery), so acting on it would move the request backwards; `cancelled`
    * as {@link cancelled}. An outcome of the attempt the request is at, or of the retry already

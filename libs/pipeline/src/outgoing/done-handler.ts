@@ -24,8 +24,10 @@ export async function handleDone(deps: OutgoingDeps, items: readonly Parsed[], o
   const { stale, cancelled } = await deps.ledger.standing(items.map(({ envelope: { id, batchId, attempts } }) => ({ id, batchId, attempts: attempts.length })));
   const nowMs = deps.ctx.now();
   const retries: Retry[] = [];
-  for (const item of items) {
-    if (stale.has(item.envelope.id)) {
+  let staleCount = 0;
+  for (const [index, item] of items.entries()) {
+    if (stale[index] === true) {
+      staleCount++;
       deps.ctx.logger.info({ stage: STAGE, ...requestFields(item.envelope), attempts: item.envelope.attempts.length }, 'dropping a stale outcome: the request has moved past this attempt');
       continue;
     }
@@ -33,7 +35,7 @@ export async function handleDone(deps: OutgoingDeps, items: readonly Parsed[], o
     if (verdict.kind === 'final') publishFinal(deps, out, item.envelope, verdict.outcome, nowMs);
     else retries.push({ item, retryAtMs: verdict.retryAtMs });
   }
-  deps.ctx.metrics.messages.inc({ stage: STAGE, outcome: 'stale' }, stale.size);
+  deps.ctx.metrics.messages.inc({ stage: STAGE, outcome: 'stale' }, staleCount);
   const transitions: Transition[] = [];
   for (const { item, retryAtMs } of retries) {
     const { envelope, delivery } = item;
