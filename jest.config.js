@@ -2,6 +2,7 @@
 // global setup finds or starts a real Redis and a real Kafka broker.
 const { readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
+require('./tools/workspace/node-version.cjs').requireWorkspaceNode('The test suite');
 
 const projectConfigs = ['apps', 'libs'].flatMap((dir) =>
   readdirSync(join(__dirname, dir))

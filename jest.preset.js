@@ -3,7 +3,7 @@
 const path = require('node:path');
 const { compilerOptions } = require('./tsconfig.base.json');
 
-const ESM_ONLY = ['cookie', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+const ESM_ONLY = ['cookie', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base'];
 
 const moduleNameMapper = {};
 for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
@@ -17,9 +17,10 @@ module.exports = {
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
-    // Packages that ship only ESM, which Jest's CommonJS module system cannot require on Node 20
-    // (Node itself can: require(esm), 20.19+): cookie 2, loaded by light-my-request, i.e. by every
-    // Fastify inject(); @kubernetes/client-node 1.x and its OpenID client (the scheduler's driver).
+    // Packages that ship only ESM, which Jest's CommonJS module system does not load as they are
+    // (Node itself can: require(esm)): cookie 2, loaded by light-my-request, i.e. by every Fastify
+    // inject(); @kubernetes/client-node 2.x, its OpenID client and its proxy agents (the
+    // scheduler's Kubernetes driver).
     [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['@swc/jest', { module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
