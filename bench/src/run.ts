@@ -6,6 +6,7 @@
  *   npm run bench -- --full            0/20/200 ms × 0/10 %
  *   npm run bench -- --systems P,B --label "after: …" --compare bench/results/<before>.json
  *   npm run bench -- --latencies 20 --failures 0 --rates 200,400 --step-ms 3000   (a smoke run)
+ *   npm run bench -- --probes 0        the staircase only: no refinement of the knee (default 4 probes)
  *   npm run bench -- --systems P --rates 800 --profile /tmp/prof   (V8 CPU profiles of P's apps;
  *     summarise with `node --import tsx bench/src/profile-summary.ts /tmp/prof/P`)
  */
@@ -24,13 +25,15 @@ import { runStamp } from './stamp';
 import { startParcSystem } from './systems/parc';
 import { startBullmqSystem } from './systems/bullmq';
 import { startInMemorySystem } from './systems/inmemory';
-import { compareRuns, writeReport } from './report';
+import { DEFAULT_REFINE } from './refine';
+import { compareRuns, runRatios, writeReport } from './report';
+import { fmtRatio } from './report/format';
 
 const ROOT = join(__dirname, '../..');
 
 const MATRICES: Record<'quick' | 'full', Matrix> = {
-  quick: { latencies: [20], failureRates: [0, 0.1], rates: [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 6000], stepMs: 8_000 },
-  full: { latencies: [0, 20, 200], failureRates: [0, 0.1], rates: [250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000], stepMs: 15_000 },
+  quick: { latencies: [20], failureRates: [0, 0.1], rates: [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 6000], stepMs: 8_000, maxProbes: DEFAULT_REFINE.maxProbes },
+  full: { latencies: [0, 20, 200], failureRates: [0, 0.1], rates: [250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000], stepMs: 15_000, maxProbes: DEFAULT_REFINE.maxProbes },
 };
 
 const SYSTEMS: Record<'P' | 'A' | 'B', { start: StartSystem; redis: boolean; kafka: boolean }> = {
@@ -50,17 +53,18 @@ async function main(): Promise<void> {
   const matrixName = process.argv.includes('--full') ? 'full' : 'quick';
   const numbers = (name: string): number[] | undefined => argument(name)?.split(',').map(Number);
   const base = MATRICES[matrixName];
-  // Overrides for a smoke run or a single cell: --latencies 20 --failures 0.1 --rates 500,1000 --step-ms 4000
+  // Overrides for a smoke run or a single cell: --latencies 20 --failures 0.1 --rates 500,1000 --step-ms 4000 --probes 2
   const matrix: Matrix = {
     latencies: numbers('latencies') ?? base.latencies,
     failureRates: numbers('failures') ?? base.failureRates,
     rates: numbers('rates') ?? base.rates,
     stepMs: numbers('step-ms')?.[0] ?? base.stepMs,
+    maxProbes: numbers('probes')?.[0] ?? base.maxProbes,
   };
   const systems = (argument('systems') ?? 'P,A,B').split(',') as ('P' | 'A' | 'B')[];
   if (systems.includes('P')) say('building the apps (npm run build) for P');
   if (systems.includes('P')) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const stamp = runStamp(matrixName, argument('label') ?? '');
+  const stamp = { ...runStamp(matrixName, argument('label') ?? ''), refinement: { tolerance: DEFAULT_REFINE.tolerance, maxProbes: matrix.maxProbes } };
   const [target, receiver] = await Promise.all([startBenchTarget(), startBenchReceiver(BENCH_WEBHOOK_SECRET)]);
   const egressAllowList = [target.origin, receiver.url].map((url) => `127.0.0.1:${new URL(url).port}`);
   const cells: CellResult[] = [];
@@ -69,7 +73,10 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([target.close(), receiver.close()]);
   }
-  const run: BenchRun = { stamp, cells };
+  const run: BenchRun = { stamp, cells, ratios: runRatios({ cells }) };
+  for (const r of run.ratios ?? []) {
+    say(`${r.targetLatencyMs} ms ${Math.round(r.failureRate * 100)} %: P/A rate ${fmtRatio(r.rateRatio.PA)}, P/B rate ${fmtRatio(r.rateRatio.PB)}; CPU per request at ${r.cpuComparedAtRate ?? '—'}/s: P/A ${fmtRatio(r.cpuRatio.PA)}, P/B ${fmtRatio(r.cpuRatio.PB)}`);
+  }
   const compareWith = argument('compare');
   const before = compareWith ? (JSON.parse(readFileSync(compareWith, 'utf8')) as BenchRun) : undefined;
   const written = writeReport(run, join(ROOT, 'bench/results'), before ? { appendix: compareRuns(before, run) } : {});

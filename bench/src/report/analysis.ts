@@ -1,11 +1,12 @@
 /**
  * What the report derives from a run: cells grouped across systems, void steps, whether each
- * recorded knee agrees with the steps it came from, and the P/A and P/B ratios.
+ * recorded knee agrees with the steps it came from, how finely each knee is known, and the P/A
+ * and P/B ratios (max sustainable rate, and CPU per request at a rate every system ran stable).
  *
  * The report never corrects the data: it shows what was recorded and says loudly where the
  * recorded summary disagrees with the steps, so that a bug in the orchestrator is seen, not hidden.
  */
-import type { BenchRun, CellResult, Ledger, StepResult } from '../results';
+import type { BenchRun, CellRatios, CellResult, Ledger, StepResult } from '../results';
 import { cellKey, cellTitle, fmtNum, SYSTEMS, type SystemKey } from './format';
 
 /** One cell of the matrix (target latency × failure rate) with each system's result in it. */
@@ -20,7 +21,7 @@ export interface CellGroup {
 }
 
 /** The cells of a run, by target latency then failure rate. A system listed twice in a cell keeps its first result. */
-export function groupCells(run: BenchRun): CellGroup[] {
+export function groupCells(run: Pick<BenchRun, 'cells'>): CellGroup[] {
   const groups = new Map<string, { latency: number; failure: number; systems: Partial<Record<SystemKey, CellResult>> }>();
   for (const cell of run.cells) {
     const key = cellKey(cell.targetLatencyMs, cell.failureRate);
@@ -63,9 +64,30 @@ export function isVoid(step: StepResult): boolean {
   return voidReason(step.ledger) !== undefined;
 }
 
+/**
+ * Whether a step can be a knee: stable, and its ledger balances. The one rule for the staircase,
+ * the refinement's probes (a VOID probe counts as unstable) and the report's checks.
+ */
+export function isKneeCandidate(step: StepResult): boolean {
+  return step.stable && !isVoid(step);
+}
+
 /** The knee the steps support: the highest offered rate of a stable step whose ledger balances; 0 if none. */
 export function expectedKnee(cell: CellResult): number {
-  return cell.steps.filter((step) => step.stable && !isVoid(step)).reduce((knee, step) => Math.max(knee, step.offeredRate), 0);
+  return cell.steps.filter(isKneeCandidate).reduce((knee, step) => Math.max(knee, step.offeredRate), 0);
+}
+
+/**
+ * How finely the steps pin the knee: the recorded knee and the lowest rate above it that was run
+ * unstable or VOID (staircase or probe); `relativeGap` = (unstable − knee) / knee. `unstable` is
+ * undefined when nothing above the knee failed (the knee is then only a lower bound). Works for
+ * runs recorded before refinement too (their bracket is two staircase steps).
+ */
+export function kneeBracket(cell: CellResult): { knee: number; unstable?: number; relativeGap?: number } {
+  const above = cell.steps.filter((step) => !isKneeCandidate(step) && step.offeredRate > cell.kneeRate).map((step) => step.offeredRate);
+  if (above.length === 0) return { knee: cell.kneeRate };
+  const unstable = Math.min(...above);
+  return { knee: cell.kneeRate, unstable, ...(cell.kneeRate > 0 ? { relativeGap: (unstable - cell.kneeRate) / cell.kneeRate } : {}) };
 }
 
 /** The step the recorded knee names, if any. */
@@ -93,7 +115,18 @@ export function kneeIssues(cell: CellResult): string[] {
   if (Math.abs(cell.maxSustainableRate - kneeCompleted) > RATE_EPSILON * Math.max(1, kneeCompleted)) {
     issues.push(`recorded max sustainable rate ${fmtNum(cell.maxSustainableRate)}/s differs from the knee step's completed rate ${fmtNum(kneeCompleted)}/s`);
   }
-  return [...issues, ...halfKneeIssues(cell)];
+  return [...issues, ...refinementIssues(cell), ...halfKneeIssues(cell)];
+}
+
+/** Where the recorded refinement disagrees with the probe steps and the knee. */
+function refinementIssues(cell: CellResult): string[] {
+  const probes = cell.steps.filter((step) => step.probe === true).length;
+  const refinement = cell.refinement;
+  if (refinement === undefined) return probes > 0 ? [`${probes} refinement probe(s) recorded without a refinement record`] : [];
+  const issues: string[] = [];
+  if (refinement.probes !== probes) issues.push(`the refinement records ${refinement.probes} probe(s), the steps ${probes}`);
+  if (refinement.to.stable !== cell.kneeRate) issues.push(`the refinement's stable bound ${fmtNum(refinement.to.stable)} req/s is not the recorded knee ${fmtNum(cell.kneeRate)} req/s`);
+  return issues;
 }
 
 function halfKneeIssues(cell: CellResult): string[] {
@@ -114,6 +147,72 @@ export function rateRatio(group: CellGroup, other: 'A' | 'B'): number | undefine
   const o = group.systems[other];
   if (p === undefined || o === undefined || !(o.maxSustainableRate > 0)) return undefined;
   return p.maxSustainableRate / o.maxSustainableRate;
+}
+
+/**
+ * CPU-ms per 1,000 finished requests of the system itself: every process group but the driver —
+ * its services, Redis and the Kafka JVM. Undefined when the step finished no request.
+ */
+export function systemCpuMsPer1000(step: StepResult): number | undefined {
+  if (step.ledger.completed + step.ledger.failed === 0) return undefined;
+  const groups = Object.entries(step.cpuMsPer1000).filter(([group]) => group !== 'driver');
+  return groups.length === 0 ? undefined : groups.reduce((sum, [, ms]) => sum + ms, 0);
+}
+
+/** The staircase steps and probes, then the half-knee step. */
+function allSteps(cell: CellResult): StepResult[] {
+  return cell.atHalfKnee ? [...cell.steps, cell.atHalfKnee] : [...cell.steps];
+}
+
+/** The first step run at `rate` that counts as stable (staircase and probes before the half-knee step). */
+function stableStepAt(cell: CellResult, rate: number): StepResult | undefined {
+  return allSteps(cell).find((step) => step.offeredRate === rate && isKneeCandidate(step));
+}
+
+/**
+ * The highest offered rate at which every system in the cell ran a stable step whose ledger
+ * balances (staircase, probe or half-knee step); undefined when there is none.
+ */
+export function commonStableRate(group: CellGroup): number | undefined {
+  const cells = systemsIn(group).map((s) => group.systems[s] as CellResult);
+  if (cells.length === 0) return undefined;
+  const [first, ...rest] = cells.map((cell) => new Set(allSteps(cell).filter(isKneeCandidate).map((step) => step.offeredRate)));
+  const shared = [...(first ?? [])].filter((rate) => rest.every((rates) => rates.has(rate)));
+  return shared.length === 0 ? undefined : Math.max(...shared);
+}
+
+/** P over A and B in one cell: max sustainable rate, and the system's CPU per request at the common stable rate. */
+export function cellRatios(group: CellGroup): CellRatios {
+  const rate = commonStableRate(group);
+  const maxSustainableRate: Partial<Record<SystemKey, number>> = {};
+  const cpuMsPer1000: Partial<Record<SystemKey, number>> = {};
+  for (const s of systemsIn(group)) {
+    const cell = group.systems[s] as CellResult;
+    maxSustainableRate[s] = cell.maxSustainableRate;
+    const step = rate === undefined ? undefined : stableStepAt(cell, rate);
+    const cpu = step ? systemCpuMsPer1000(step) : undefined;
+    if (cpu !== undefined) cpuMsPer1000[s] = cpu;
+  }
+  const over = (p: number | undefined, other: number | undefined): number | undefined =>
+    p === undefined || other === undefined || !(other > 0) ? undefined : p / other;
+  const pair = (pa: number | undefined, pb: number | undefined): { PA?: number; PB?: number } => ({
+    ...(pa !== undefined ? { PA: pa } : {}),
+    ...(pb !== undefined ? { PB: pb } : {}),
+  });
+  return {
+    targetLatencyMs: group.targetLatencyMs,
+    failureRate: group.failureRate,
+    maxSustainableRate,
+    rateRatio: pair(rateRatio(group, 'A'), rateRatio(group, 'B')),
+    ...(rate !== undefined ? { cpuComparedAtRate: rate } : {}),
+    cpuMsPer1000,
+    cpuRatio: pair(over(cpuMsPer1000.P, cpuMsPer1000.A), over(cpuMsPer1000.P, cpuMsPer1000.B)),
+  };
+}
+
+/** The ratios of every cell of a run, in report order (what run.ts records as `ratios`). */
+export function runRatios(run: Pick<BenchRun, 'cells'>): CellRatios[] {
+  return groupCells(run).map(cellRatios);
 }
 
 /** Peak RSS per process over the whole staircase and the half-knee step. */

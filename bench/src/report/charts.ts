@@ -66,20 +66,23 @@ export function throughputChart(group: CellGroup): string {
     const cell = group.systems[system];
     if (!cell) continue;
     const colour = SYSTEM_COLOURS[system];
-    const xy = cell.steps.map((step) => [x.map(step.offeredRate), y.map(step.completedRate)] as const);
+    // Refinement probes ran after the staircase at rates between its steps: the line follows the rate.
+    const byRate = [...cell.steps].sort((a, b) => a.offeredRate - b.offeredRate);
+    const xy = byRate.map((step) => [x.map(step.offeredRate), y.map(step.completedRate)] as const);
     body.push(el('polyline', { points: points(xy), fill: 'none', stroke: colour, 'stroke-width': 2 }));
-    for (const step of cell.steps) {
-      const marker = { cx: x.map(step.offeredRate), cy: y.map(step.completedRate), r: 4 };
+    for (const step of byRate) {
+      const [cx, cy] = [x.map(step.offeredRate), y.map(step.completedRate)];
       const open = !step.stable || isVoid(step);
-      body.push(el('circle', { ...marker, fill: open ? '#ffffff' : colour, stroke: colour, 'stroke-width': 2 }));
+      const paint = { fill: open ? '#ffffff' : colour, stroke: colour, 'stroke-width': 2 };
+      body.push(step.probe ? el('rect', { x: cx - 4, y: cy - 4, width: 8, height: 8, ...paint }) : el('circle', { cx, cy, r: 4, ...paint }));
     }
     if (cell.kneeRate > 0) {
       body.push(text(x.map(cell.kneeRate), y.map(cell.maxSustainableRate) - 10, `${system} knee ${fmtNum(cell.maxSustainableRate)}/s`, { 'text-anchor': 'middle', fill: colour }));
     }
-    descriptions.push(`${SYSTEM_NAMES[system]}: ${cell.steps.map((s) => `${s.offeredRate}→${s.completedRate}${s.stable ? '' : ' (unstable)'}`).join(', ')}`);
+    descriptions.push(`${SYSTEM_NAMES[system]}: ${byRate.map((s) => `${s.offeredRate}→${s.completedRate}${s.probe ? ' (probe)' : ''}${s.stable ? '' : ' (unstable)'}`).join(', ')}`);
   }
   body.push(...legend(systems.map((s) => ({ label: `${s} ${SYSTEM_NAMES[s]}`, colour: SYSTEM_COLOURS[s] }))));
-  body.push(text(PLOT.right, HEIGHT - 8, 'filled: stable step · open: unstable or void · dashed: offered = completed', { 'text-anchor': 'end', fill: '#666', 'font-size': 11 }));
+  body.push(text(PLOT.right, HEIGHT - 8, 'filled: stable · open: unstable or void · square: refinement probe · dashed: offered = completed', { 'text-anchor': 'end', fill: '#666', 'font-size': 11 }));
   return svgDocument({
     width: WIDTH,
     height: HEIGHT,

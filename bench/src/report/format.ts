@@ -57,6 +57,13 @@ export function fmtRatio(value: number | undefined): string {
   return value === undefined || !Number.isFinite(value) ? '—' : toFixedClean(value, 2);
 }
 
+/** A fraction as a percentage without the sign: 0.25 → "25 %", 0.0625 → "6.3 %". */
+export function fmtPercent(fraction: number | undefined): string {
+  if (fraction === undefined || !Number.isFinite(fraction)) return '—';
+  const percent = Math.abs(fraction * 100);
+  return `${toFixedClean(percent, percent >= 10 ? 0 : 1)} %`;
+}
+
 /** A signed relative change, "+12 %" / "−8 %"; "—" when the base is zero or missing. */
 export function fmtChange(before: number | undefined, after: number | undefined): string {
   if (before === undefined || after === undefined || !Number.isFinite(before) || !Number.isFinite(after)) return '—';

@@ -11,6 +11,7 @@ import { stampName } from './format';
 import { reportMarkdown } from './markdown';
 
 export { comparisonMarkdown as compareRuns } from './markdown';
+export { runRatios } from './analysis';
 export { checkTargets } from './targets';
 
 export interface WrittenReport {
