@@ -3,7 +3,7 @@
 const path = require('node:path');
 const { compilerOptions } = require('./tsconfig.base.json');
 
-const ESM_ONLY = ['cookie', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base'];
+const ESM_ONLY = ['cookie', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base', '@platformatic/kafka', '@platformatic/dynamic-buffer', '@platformatic/wasm-utils', 'scule'];
 
 const moduleNameMapper = {};
 for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {

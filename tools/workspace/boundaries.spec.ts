@@ -37,12 +37,12 @@ interface LintCase {
 const probe = (dir: string): string => `${dir}/src/boundary-probe.ts`;
 const lintCases: LintCase[] = [
   { name: 'a domain lib imports ioredis', filePath: probe('libs/backoff'), code: "import { Redis } from 'ioredis';\nexport const x = Redis;\n", rule: '@nx/enforce-module-boundaries' },
-  { name: 'a domain lib imports kafkajs', filePath: probe('libs/envelope'), code: "import { Kafka } from 'kafkajs';\nexport const x = Kafka;\n", rule: '@nx/enforce-module-boundaries' },
+  { name: 'a domain lib imports the Kafka client', filePath: probe('libs/envelope'), code: "import { Producer } from '@platformatic/kafka';\nexport const x = Producer;\n", rule: '@nx/enforce-module-boundaries' },
   { name: 'the port imports ioredis', filePath: probe('libs/queue'), code: "import { Redis } from 'ioredis';\nexport const x = Redis;\n", rule: '@nx/enforce-module-boundaries' },
   { name: 'the memory adapter imports ioredis', filePath: probe('libs/memory'), code: "import { Redis } from 'ioredis';\nexport const x = Redis;\n", rule: '@nx/enforce-module-boundaries' },
-  { name: 'the Redis adapter imports kafkajs', filePath: probe('libs/redis'), code: "import { Kafka } from 'kafkajs';\nexport const x = Kafka;\n", rule: '@nx/enforce-module-boundaries' },
+  { name: 'the Redis adapter imports the Kafka client', filePath: probe('libs/redis'), code: "import { Producer } from '@platformatic/kafka';\nexport const x = Producer;\n", rule: '@nx/enforce-module-boundaries' },
   { name: 'the Kafka adapter imports ioredis', filePath: probe('libs/kafka'), code: "import { Redis } from 'ioredis';\nexport const x = Redis;\n", rule: '@nx/enforce-module-boundaries' },
-  { name: 'the test harness imports kafkajs', filePath: probe('libs/testing'), code: "import { Kafka } from 'kafkajs';\nexport const x = Kafka;\n", rule: '@nx/enforce-module-boundaries' },
+  { name: 'the test harness imports the Kafka client', filePath: probe('libs/testing'), code: "import { Producer } from '@platformatic/kafka';\nexport const x = Producer;\n", rule: '@nx/enforce-module-boundaries' },
   { name: 'the service kit imports ioredis', filePath: probe('libs/service-kit'), code: "import { Redis } from 'ioredis';\nexport const x = Redis;\n", rule: '@nx/enforce-module-boundaries' },
   { name: 'an app imports ioredis directly', filePath: probe('apps/proxy'), code: "import { Redis } from 'ioredis';\nexport const x = Redis;\n", rule: '@nx/enforce-module-boundaries' },
   { name: 'an adapter imports another adapter', filePath: probe('libs/redis'), code: "import { MemoryBackend } from '@parc/memory';\nexport const x = MemoryBackend;\n", rule: '@nx/enforce-module-boundaries' },
@@ -54,7 +54,7 @@ const lintCases: LintCase[] = [
   { name: 'an app imports a stage lib directly (apps go through the runtime)', filePath: probe('apps/parc-caller'), code: "import { startParcCaller } from '@parc/pipeline';\nexport const x = startParcCaller;\n", rule: '@nx/enforce-module-boundaries' },
   { name: 'a stage spec runs on the memory adapter', filePath: 'libs/pipeline/src/boundary-probe.spec.ts', code: "import { MemoryBackend } from '@parc/memory';\nexport const x = MemoryBackend;\n" },
   { name: 'the Redis adapter imports ioredis', filePath: probe('libs/redis'), code: "import { Redis } from 'ioredis';\nexport const x = Redis;\n" },
-  { name: 'the Kafka adapter imports kafkajs', filePath: probe('libs/kafka'), code: "import { Kafka } from 'kafkajs';\nexport const x = Kafka;\n" },
+  { name: 'the Kafka adapter imports its client', filePath: probe('libs/kafka'), code: "import { Producer } from '@platformatic/kafka';\nexport const x = Producer;\n" },
   { name: 'a spec file imports the test harness', filePath: 'libs/redis/src/boundary-probe.spec.ts', code: "import { waitFor } from '@parc/testing';\nexport const x = waitFor;\n" },
 ];
 

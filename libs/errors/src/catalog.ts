@@ -42,6 +42,11 @@ export const ERROR_CATALOG = {
     retriable: true,
     summary: 'Redis or Kafka could not be reached or refused an operation.',
   },
+  QUEUE_AUTH_FAILED: {
+    status: 503,
+    retriable: true,
+    summary: 'Kafka refused the credentials Parc presented (SASL).',
+  },
   QUEUE_OPTIONS_INVALID: {
     retriable: false,
     summary: 'A queue consumer or producer was configured with out-of-range options.',

@@ -1,2 +1,3 @@
 export { KafkaBackend, chunkByBytes, type KafkaBackendOptions } from './kafka-backend';
 export { KAFKA_LOG_LEVELS, type KafkaLogLevel } from './kafka-logging';
+export type { KafkaSaslMechanism, KafkaSaslOptions, KafkaTlsOptions } from './security';

@@ -1,15 +1,15 @@
-import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { Admin, ListOffsetTimestamps, ProduceAcks, Producer, stringSerializers, type BaseOptions } from '@platformatic/kafka';
 import { ParcError } from '@parc/errors';
 import { errorBackoffMs, RepeatFilter, silentLogger, sleep, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
-import { KAFKA_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
 import { startKafkaConsumer } from './kafka-consumer';
-import { noDelaySocketFactory } from './socket';
+import { describeKafkaError, isAuthenticationFailure, watchClient, type KafkaLogLevel } from './kafka-logging';
+import type { KafkaSaslOptions, KafkaTlsOptions } from './security';
 
 export interface KafkaBackendOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger?: QueueLogger;
-  /** kafkajs's own verbosity (default warn). */
+  /** How much of the client's own events (connections, group joins) reaches the log (default warn). */
   readonly clientLogLevel?: KafkaLogLevel;
   /**
    * A consumer that stops heartbeating this long (a killed process) loses its partitions; until
@@ -27,6 +27,18 @@ export interface KafkaBackendOptions {
   readonly maxRequestBytes?: number;
   /** `max.message.bytes` of topics this backend creates: the largest record batch (default 16 MiB). */
   readonly maxMessageBytes?: number;
+  /** TLS to the brokers (a managed Kafka); off when absent. */
+  readonly tls?: KafkaTlsOptions;
+  /** SASL authentication; none when absent. */
+  readonly sasl?: KafkaSaslOptions;
+  /**
+   * This process's stable name (INSTANCE_ID): its consumers join as static members
+   * (`group.instance.id`, KIP-345), so a restarted process takes its partitions back at once
+   * instead of waiting out its killed predecessor's session. Absent: dynamic members.
+   */
+  readonly instanceId?: string;
+  /** Appended to an authentication failure: where the credentials come from (e.g. the variables to check). */
+  readonly credentialsHint?: string;
 }
 
 /** Splits messages into runs whose payload bytes stay within `budget` (a larger message goes alone). */
@@ -48,61 +60,80 @@ export function chunkByBytes<T extends { readonly payload: string }>(messages: r
   return chunks;
 }
 
+/** The client's connection options for TLS and SASL. */
+function clientSecurity(options: Pick<KafkaBackendOptions, 'tls' | 'sasl'>): Pick<BaseOptions, 'tls' | 'tlsServerName' | 'sasl'> {
+  const { tls, sasl } = options;
+  return {
+    ...(tls === undefined
+      ? {}
+      : {
+          tls: {
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+            ...(tls.key === undefined ? {} : { key: tls.key }),
+            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+          },
+          // Without a name, Node checks the certificate against the broker's host (SNI is not sent for
+          // an IP address, which Node would warn about).
+          ...(tls.servername === undefined ? {} : { tlsServerName: tls.servername }),
+        }),
+    ...(sasl === undefined ? {} : { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } }),
+  };
+}
+
+/** Retries of one producer or admin operation: about 15 s, then its caller retries it (a batch is tried again). */
+const OPERATION_RETRIES = 10;
+const retryDelay = (_client: unknown, _operation: string, attempt: number): number => errorBackoffMs(attempt, 200, 2_000);
+
 /**
- * Queues as Kafka topics (kafkajs). Publishing waits for all in-sync replicas (`acks: -1`);
- * consumers commit offsets only after their handler resolved. kafkajs is imported here and
- * nowhere else, so the client can be swapped behind the queue port.
+ * Queues as Kafka topics, on `@platformatic/kafka` (chosen over kafkajs by bench/kafka-clients).
+ * Publishing waits for all in-sync replicas (acks -1); consumers commit offsets only after their
+ * handler resolved. The client is imported here and in kafka-consumer.ts and nowhere else, so it
+ * can be swapped behind the queue port.
  */
 export class KafkaBackend implements QueueBackend {
   readonly kind = 'kafka' as const;
-  private readonly kafka: Kafka;
-  private readonly consumerKafka: Kafka;
   private readonly consumers = new Set<QueueConsumer>();
-  private producer: Promise<Producer> | undefined;
-  private admin: Promise<Admin> | undefined;
+  /** Consumers started per group and topic: the n-th gets the same static member id after a restart. */
+  private readonly started = new Map<string, number>();
+  private producer: Producer<string, string, string, string> | undefined;
+  private admin: Admin | undefined;
   private closed: Promise<void> | undefined;
   private readonly logger: QueueLogger;
+  private readonly repeats = new RepeatFilter();
   /** Topics known to exist (they are never deleted while Parc runs): backlog() asks only once. */
-  private readonly existingTopics = new Set<string>();
+  private readonly partitionCounts = new Map<string, number>();
   private readonly maxRequestBytes: number;
   private readonly maxMessageBytes: number;
+  private readonly base: BaseOptions;
 
   constructor(private readonly options: KafkaBackendOptions) {
     this.logger = options.logger ?? silentLogger;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
-    const client = (retries: number): Kafka =>
-      new Kafka({
-        clientId: options.clientId,
-        brokers: [...options.brokers],
-        connectionTimeout: options.connectionTimeoutMs ?? 3_000,
-        requestTimeout: options.requestTimeoutMs ?? 30_000,
-        logLevel: KAFKA_LOG_LEVELS[options.clientLogLevel ?? 'warn'],
-        logCreator: kafkaLogCreator(this.logger, repeats),
-        socketFactory: noDelaySocketFactory,
-        // kafkajs's default backs off to 30 s between attempts: after a broker restart a client
-        // could sit out half a minute. Capped at 2 s, a returning broker is seen within 2 s.
-        retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries },
-      });
-    const repeats = new RepeatFilter();
-    // Producer and admin: about 15 s of attempts, then the operation fails and its caller retries
-    // it (a batch is tried again; a start-up step backs off), and shutdown is never stuck behind it.
-    this.kafka = client(10);
-    // Consumers never give up on the broker: a member that did would rejoin as a new member and
-    // wait, after the broker's return, for its old self's session to expire (see kafka-consumer).
-    this.consumerKafka = client(Number.MAX_SAFE_INTEGER);
+    this.base = {
+      clientId: options.clientId,
+      bootstrapBrokers: [...options.brokers],
+      connectTimeout: options.connectionTimeoutMs ?? 3_000,
+      timeout: options.requestTimeoutMs ?? 30_000,
+      retries: OPERATION_RETRIES,
+      retryDelay,
+      ...clientSecurity(options),
+    };
   }
 
   async ensureQueue(topic: string, options: EnsureQueueOptions = {}): Promise<void> {
-    const admin = await this.connectedAdmin();
+    const admin = this.connectedAdmin();
     // Asking first keeps the broker from logging "topic already exists" on every start.
     const existing = await this.unavailableOnError('list topics', () => admin.listTopics());
     let createError: unknown;
     if (!existing.includes(topic)) {
       try {
         await admin.createTopics({
-          topics: [{ topic, numPartitions: options.partitions ?? 1, configEntries: [{ name: 'max.message.bytes', value: String(this.maxMessageBytes) }] }],
-          waitForLeaders: true,
+          topics: [topic],
+          partitions: options.partitions ?? 1,
+          replicas: -1, // the broker's default.replication.factor
+          configs: [{ name: 'max.message.bytes', value: String(this.maxMessageBytes) }],
         });
       } catch (error) {
         // Several services create the same topics when they start together: whoever loses the
@@ -115,63 +146,56 @@ export class KafkaBackend implements QueueBackend {
     await this.awaitTopicLeaders(admin, topic, createError);
   }
 
-  /** Runs `attempt` again while it fails with an error kafkajs marks retriable (metadata settling), up to ~30 s. */
-  private async withRetries<T>(operation: string, attempt: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + 30_000;
-    for (let failures = 1; ; failures++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const retriable = (error as { retriable?: boolean }).retriable === true;
-        if (!retriable || Date.now() > deadline) {
-          const detail = error instanceof Error ? error.message : String(error);
-          throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not ${operation}: ${detail}`, { cause: error });
-        }
-        this.logger.debug({ err: error, operation }, 'kafka not ready yet; retrying');
-        await sleep(errorBackoffMs(failures, 200, 2_000));
-      }
-    }
-  }
-
   private async awaitTopicLeaders(admin: Admin, topic: string, cause: unknown): Promise<void> {
     const deadline = Date.now() + 15_000;
     for (let attempt = 1; Date.now() < deadline; attempt++) {
-      const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-      const partitions = metadata?.topics[0]?.partitions ?? [];
-      if (partitions.length > 0 && partitions.every((partition) => partition.leader >= 0)) return;
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
+      const partitions = metadata?.topics.get(topic)?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((partition) => partition.leader >= 0)) {
+        this.partitionCounts.set(topic, partitions.length);
+        return;
+      }
       await sleep(errorBackoffMs(attempt, 100, 1_000));
     }
-    const detail = cause === undefined ? 'its partitions have no leader' : cause instanceof Error ? cause.message : String(cause);
+    this.throwIfAuthentication(cause);
+    const detail = cause === undefined ? 'its partitions have no leader' : describeKafkaError(cause);
     throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not make topic ${topic} ready: ${detail}`, { cause });
   }
 
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
     this.assertOpen();
     if (messages.length === 0) return;
-    const producer = await this.connectedProducer();
+    const producer = this.connectedProducer();
     // A record batch over the broker's limit is refused whole, and would be refused again on
     // every redelivery: send in requests of at most maxRequestBytes (one message may exceed it).
     for (const chunk of chunkByBytes(messages, this.maxRequestBytes)) {
       await this.unavailableOnError(`publish to ${topic}`, () =>
         producer.send({
-          topic,
-          acks: -1,
-          messages: chunk.map((message) => ({ key: message.key ?? null, value: message.payload })),
+          messages: chunk.map((message) => (message.key === undefined ? { topic, value: message.payload } : { topic, key: message.key, value: message.payload })),
         }),
       );
     }
   }
 
-  /** Resolves once the consumer is connected and subscribed; it joins its group in the background. */
+  /** Resolves at once; the consumer connects and joins its group in the background (see kafka-consumer). */
   async consume(options: ConsumeOptions): Promise<QueueConsumer> {
     this.assertOpen();
     const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 10_000;
-    const consumer = await this.unavailableOnError(`start a consumer of ${options.queue}`, () => startKafkaConsumer(this.consumerKafka, options, {
+    const slot = `${options.group}|${options.queue}`;
+    const nth = (this.started.get(slot) ?? 0) + 1;
+    this.started.set(slot, nth);
+    const groupInstanceId = this.options.instanceId === undefined ? undefined : `${this.options.instanceId}|${options.queue}|${nth}`;
+    const consumer = startKafkaConsumer(options, {
+      base: this.base,
+      ...(groupInstanceId === undefined ? {} : { groupInstanceId }),
       sessionTimeoutMs,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? Math.max(500, Math.floor(sessionTimeoutMs / 10)),
       fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 500,
       logger: this.logger,
-    }));
+      logLevel: this.options.clientLogLevel ?? 'warn',
+      repeats: this.repeats,
+      describeFailure: (error) => this.failureDetail(error),
+    });
     this.consumers.add(consumer);
     return {
       ...consumer,
@@ -187,79 +211,89 @@ export class KafkaBackend implements QueueBackend {
 
   /** Consumer lag: per partition, the end offset minus the group's committed offset, summed. */
   async backlog(topic: string, group: string): Promise<QueueBacklog> {
-    const admin = await this.connectedAdmin();
-    // A topic nobody created yet holds nothing, as a Redis stream that does not exist. Asked
-    // first, not caught after: kafkajs keeps every topic it was asked about in the metadata it
-    // refreshes, and one missing topic there fails every later offset request of this client.
-    if (!this.existingTopics.has(topic)) {
+    const admin = this.connectedAdmin();
+    let partitions = this.partitionCounts.get(topic);
+    if (partitions === undefined) {
+      // A topic nobody created yet holds nothing, as a Redis stream that does not exist.
       const topics = await this.unavailableOnError('list topics', () => admin.listTopics());
       if (!topics.includes(topic)) return { waiting: 0, inFlight: 0, added: 0 };
-      this.existingTopics.add(topic);
+      const metadata = await this.unavailableOnError(`read the metadata of ${topic}`, () => admin.metadata({ topics: [topic] }));
+      partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
+      if (partitions === 0) return { waiting: 0, inFlight: 0, added: 0 };
+      this.partitionCounts.set(topic, partitions);
     }
-    // Retriable errors (a coordinator still loading, metadata not yet updated) are retried.
-    const offsets = await this.withRetries(`read offsets of ${topic}`, () =>
-      Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]),
+    const indexes = Array.from({ length: partitions }, (_, index) => index);
+    const offsetsAt = (timestamp: bigint) =>
+      admin.listOffsets({ topics: [{ name: topic, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp })) }] });
+    const [ends, starts, committed] = await this.unavailableOnError(`read offsets of ${topic}`, () =>
+      Promise.all([
+        offsetsAt(ListOffsetTimestamps.LATEST),
+        offsetsAt(ListOffsetTimestamps.EARLIEST),
+        admin.listConsumerGroupOffsets({ groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: indexes }] }] }),
+      ]),
     );
-    const [ends, committed] = offsets;
-    const committedByPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
+    const startOf = new Map(starts[0]?.partitions.map((p) => [p.partitionIndex, p.offset]) ?? []);
+    const committedOf = new Map(committed[0]?.topics.find((t) => t.name === topic)?.partitions.map((p) => [p.partitionIndex, p.committedOffset]) ?? []);
     let waiting = 0n;
     let added = 0n;
-    for (const { partition, high, low } of ends) {
-      added += BigInt(high);
-      const position = committedByPartition.get(partition) ?? -1n;
+    for (const { partitionIndex, offset: high } of ends[0]?.partitions ?? []) {
+      added += high;
+      const position = committedOf.get(partitionIndex) ?? -1n;
       // -1: the group never committed here, so everything still retained is waiting.
-      const from = position < 0n ? BigInt(low) : position;
-      if (BigInt(high) > from) waiting += BigInt(high) - from;
+      const from = position < 0n ? (startOf.get(partitionIndex) ?? 0n) : position;
+      if (high > from) waiting += high - from;
     }
     return { waiting: Number(waiting), inFlight: 0, added: Number(added) };
   }
 
   async ping(): Promise<void> {
-    const admin = await this.connectedAdmin();
-    await this.unavailableOnError('describe the cluster', () => admin.describeCluster());
+    const admin = this.connectedAdmin();
+    await this.unavailableOnError('read the cluster metadata', () => admin.metadata({ topics: [], forceUpdate: true }));
   }
 
   close(): Promise<void> {
     this.closed ??= (async () => {
       await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
-      const clients = await Promise.allSettled([this.producer, this.admin].filter((client) => client !== undefined));
-      await Promise.allSettled(clients.map((client) => (client.status === 'fulfilled' ? client.value.disconnect() : undefined)));
+      await Promise.allSettled([this.producer?.close(), this.admin?.close()]);
     })();
     return this.closed;
   }
 
-  private connectedProducer(): Promise<Producer> {
-    this.producer ??= this.connectClient('connect the producer', () =>
-      this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
+  private connectedProducer(): Producer<string, string, string, string> {
+    this.producer ??= watchClient(
+      new Producer({ ...this.base, acks: ProduceAcks.ALL, autocreateTopics: false, serializers: stringSerializers }),
+      { logger: this.logger, level: this.options.clientLogLevel ?? 'warn', repeats: this.repeats },
     );
-    return this.producer.catch((error: unknown) => {
-      this.producer = undefined; // the next call tries again
-      throw error;
-    });
+    return this.producer;
   }
 
-  private connectedAdmin(): Promise<Admin> {
-    this.admin ??= this.connectClient('connect the admin client', () => this.kafka.admin());
-    return this.admin.catch((error: unknown) => {
-      this.admin = undefined;
-      throw error;
-    });
-  }
-
-  private async connectClient<T extends { connect(): Promise<void> }>(operation: string, create: () => T): Promise<T> {
+  private connectedAdmin(): Admin {
     this.assertOpen();
-    const client = create();
-    await this.unavailableOnError(operation, () => client.connect());
-    return client;
+    this.admin ??= watchClient(new Admin(this.base), { logger: this.logger, level: this.options.clientLogLevel ?? 'warn', repeats: this.repeats });
+    return this.admin;
   }
 
   private async unavailableOnError<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not ${operation}: ${detail}`, { cause: error });
+      this.throwIfAuthentication(error);
+      throw new ParcError('QUEUE_UNAVAILABLE', `Kafka (${this.options.brokers.join(',')}) could not ${operation}: ${describeKafkaError(error)}`, { cause: error });
     }
+  }
+
+  private failureDetail(error: unknown): string {
+    return isAuthenticationFailure(error) ? this.authenticationMessage() : describeKafkaError(error);
+  }
+
+  private authenticationMessage(): string {
+    const { sasl, credentialsHint } = this.options;
+    const who = sasl === undefined ? 'the client (no SASL configured)' : `user "${sasl.username}" (SASL ${sasl.mechanism})`;
+    return `Kafka (${this.options.brokers.join(',')}) refused the credentials of ${who}${credentialsHint === undefined ? '' : `: ${credentialsHint}`}`;
+  }
+
+  private throwIfAuthentication(error: unknown): void {
+    if (isAuthenticationFailure(error)) throw new ParcError('QUEUE_AUTH_FAILED', this.authenticationMessage(), { cause: error });
   }
 
   private assertOpen(): void {

@@ -1,179 +1,321 @@
-import type { Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { errorBackoffMs, resolveConsumeOptions, sleep, type ConsumeOptions, type Delivery, type QueueConsumer, type QueueLogger } from '@parc/queue';
+import { Consumer, stringDeserializers, type BaseOptions, type ConsumerGroupJoinPayload, type Message, type MessagesStream } from '@platformatic/kafka';
+import { errorBackoffMs, resolveConsumeOptions, sleep, type ConsumeOptions, type Delivery, type QueueConsumer, type QueueLogger, type RepeatFilter } from '@parc/queue';
+import { describeKafkaError, watchClient, type KafkaLogLevel } from './kafka-logging';
 
 export interface KafkaConsumerSettings {
+  readonly base: BaseOptions;
+  /** Static membership (KIP-345): the same id after a restart takes the same partitions back at once. */
+  readonly groupInstanceId?: string;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly fetchMaxWaitMs: number;
   readonly logger: QueueLogger;
+  readonly logLevel: KafkaLogLevel;
+  readonly repeats: RepeatFilter;
+  /** One line for a failure (an authentication failure names where the credentials come from). */
+  readonly describeFailure: (error: unknown) => string;
 }
 
+type Record = Message<string, string, string, string>;
+type Stream = MessagesStream<string, string, string, string>;
 type ResolvedOptions = ReturnType<typeof resolveConsumeOptions>;
 
-/** What the batch handler and the member's supervisor share. */
-interface ConsumerState {
-  paused: boolean;
-  failures: number;
-  readonly closing: AbortController;
-}
+/** How long a commit may take before the lane goes on (the next commit covers it: offsets only grow). */
+const COMMIT_WAIT_MS = 10_000;
+/** How often a refused close is tried again (see dropConsumer). */
+const CLOSE_ATTEMPTS = 20;
 
 /**
- * Starts a consumer-group member on one topic. Offsets are committed only after the handler has
- * resolved, i.e. after its output is durable; a failed chunk is re-fetched from its first offset.
- *
- * Resolves once the member is connected and subscribed, without waiting for the group join: a
- * restarted process joins a group that may still hold its killed predecessor until that member's
- * session times out, and waiting for that inside a start-up limit is what made stages crash-loop.
- * The join, and every rejoin after a rebalance or a broker restart, happens in the background;
- * a member that kafkajs gives up on (a crash it does not restart) is replaced here.
+ * Starts a consumer-group member on one topic and returns at once: it connects, joins and
+ * fetches in the background. A restarted process joins a group that may still hold its killed
+ * predecessor until that member's session times out, and waiting for that inside a start-up
+ * limit is what made stages crash-loop; a broker that is away is waited for the same way.
  */
-export async function startKafkaConsumer(kafka: Kafka, options: ConsumeOptions, settings: KafkaConsumerSettings): Promise<QueueConsumer> {
-  const resolved = resolveConsumeOptions(options);
-  const state: ConsumerState = { paused: false, failures: 0, closing: new AbortController() };
-  let member = await startMember(kafka, resolved, settings, state);
-  let replacing: Promise<void> | undefined;
-
-  // kafkajs restarts a member after retriable crashes; after any other it stops for good.
-  const replaceWhenAbandoned = (consumer: Consumer): void => {
-    consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
-      if (event.payload.restart || state.closing.signal.aborted || consumer !== member) return;
-      settings.logger.warn({ err: event.payload.error, topic: resolved.queue, group: resolved.group }, 'Kafka consumer stopped after an error; starting a new one');
-      replacing = (async () => {
-        for (let attempt = 1; !state.closing.signal.aborted; attempt++) {
-          await sleep(errorBackoffMs(attempt, 500, 5_000), state.closing.signal);
-          if (state.closing.signal.aborted) return;
-          try {
-            member = await startMember(kafka, resolved, settings, state);
-            replaceWhenAbandoned(member);
-            return;
-          } catch (error) {
-            settings.logger.warn({ err: error, topic: resolved.queue, group: resolved.group, attempt }, 'could not start a new Kafka consumer yet; retrying');
-          }
-        }
-      })();
-    });
-  };
-  replaceWhenAbandoned(member);
-
+export function startKafkaConsumer(options: ConsumeOptions, settings: KafkaConsumerSettings): QueueConsumer {
+  const member = new GroupMember(resolveConsumeOptions(options), settings);
+  const running = member.run();
   let closed: Promise<void> | undefined;
   return {
-    queue: resolved.queue,
-    group: resolved.group,
+    queue: member.options.queue,
+    group: member.options.group,
     get paused() {
-      return state.paused;
+      return member.paused;
     },
-    pause: () => {
-      state.paused = true;
-      member.pause([{ topic: resolved.queue }]);
-    },
-    resume: () => {
-      state.paused = false;
-      member.resume([{ topic: resolved.queue }]);
-    },
+    pause: () => member.pause(),
+    resume: () => member.resume(),
     close: () => {
-      if (!closed) {
-        state.closing.abort();
-        // disconnect() waits for the running eachBatch, then leaves the group.
-        closed = (async () => {
-          await replacing;
-          await member.disconnect();
-        })();
-      }
+      closed ??= member.close(running);
       return closed;
     },
   };
 }
 
-/** Creates, connects and subscribes one kafkajs consumer, and sets it running (joining in the background). */
-async function startMember(kafka: Kafka, resolved: ResolvedOptions, settings: KafkaConsumerSettings, state: ConsumerState): Promise<Consumer> {
-  const { queue: topic, group } = resolved;
-  const consumer = kafka.consumer({
-    groupId: group,
-    sessionTimeout: settings.sessionTimeoutMs,
-    heartbeatInterval: settings.heartbeatIntervalMs,
-    allowAutoTopicCreation: false,
-    // An idle fetch waits this long at the broker. kafkajs's 5 s default also delays rejoining
-    // after a rebalance and refetching after a seek; a short wait costs only idle requests.
-    maxWaitTimeInMs: settings.fetchMaxWaitMs,
-    // A member that gives up while the broker is away (kafkajs "crashes" it after its retries)
-    // comes back as a new member, and the broker, which reloads the group with the old member in
-    // it, holds the new one's join until the old one's session expires. Retrying without end
-    // (every 2 s at most) keeps the member id, so a broker that returns takes it back at once.
-    retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
-  });
-  const startedAt = Date.now();
-  consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => {
-    // A member kafkajs restarted after a crash comes back unpaused: pause it again.
-    if (state.paused) consumer.pause([{ topic }]);
-    const partitions = event.payload.memberAssignment[topic] ?? [];
-    settings.logger.info({ topic, group, partitions, joinMs: event.payload.duration, sinceStartMs: Date.now() - startedAt }, `joined consumer group ${group}`);
-  });
-  try {
-    await consumer.connect();
-    // fromBeginning: a new group must also get what was published before it existed.
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  } catch (error) {
-    await consumer.disconnect().catch(() => undefined);
-    throw error;
+/**
+ * One member. Records are read from the client's stream into one lane per partition; up to
+ * `concurrency` handler calls run at once, each on a batch of one partition's oldest records, so
+ * order holds per partition. A batch is committed (offset after its last record) only once its
+ * handler resolved, i.e. once its output is durable. A failed batch is retried in place with
+ * back-off: nothing after it in its partition is handled or committed meanwhile. When the stream
+ * fails (the broker away, a commit refused after a rebalance), what is buffered is dropped and a
+ * new stream starts from the group's committed offsets.
+ */
+class GroupMember {
+  paused = false;
+  private readonly closing = new AbortController();
+  private consumer: Consumer<string, string, string, string> | undefined;
+  private stream: Stream | undefined;
+  /** Bumped per stream: batches of an earlier stream are not retried and their lanes are gone. */
+  private generation = 0;
+  private readonly lanes = new Map<number, Record[]>();
+  private readonly busy = new Set<number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private buffered = 0;
+  private failures = 0;
+  private readonly maxBuffered: number;
+  private streamEnded: (() => void) | undefined;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    private readonly settings: KafkaConsumerSettings,
+  ) {
+    // Enough to keep every handler slot fed with full batches, and no more: what is buffered is
+    // fetched again after a rebalance.
+    this.maxBuffered = Math.max(64, 2 * options.batchSize * options.concurrency);
   }
-  // run() resolves once joined (or crashed, after which kafkajs retries or the CRASH event
-  // replaces the member): not awaited, see startKafkaConsumer.
-  consumer
-    .run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: resolved.concurrency,
-      eachBatch: batchHandler(consumer, resolved, settings, state),
-    })
-    .catch((error: unknown) => settings.logger.warn({ err: error, topic, group }, 'Kafka consumer could not run'));
-  if (state.paused) consumer.pause([{ topic }]);
-  return consumer;
-}
 
-/** kafkajs's eachBatch: the batch in chunks of `batchSize`, each handled, then its offset committed. */
-function batchHandler(consumer: Consumer, resolved: ResolvedOptions, settings: KafkaConsumerSettings, state: ConsumerState) {
-  const topic = resolved.queue;
-  return async (payload: EachBatchPayload): Promise<void> => {
-    const { batch, isRunning, isStale, heartbeat, resolveOffset, commitOffsetsIfNecessary } = payload;
-    const messages = batch.messages;
-    for (let start = 0; start < messages.length; start += resolved.batchSize) {
-      if (!isRunning() || isStale() || state.closing.signal.aborted) return;
-      const chunk = messages.slice(start, start + resolved.batchSize);
-      const first = chunk[0] as KafkaMessage;
-      if (state.paused) {
-        // kafkajs stops fetching a paused topic but finishes the batch in hand; send the rest of
-        // it back so that no handler starts while paused.
-        consumer.seek({ topic, partition: batch.partition, offset: first.offset });
-        return;
-      }
-      const last = chunk[chunk.length - 1] as KafkaMessage;
-      const deliveries = chunk.map((message) => toDelivery(batch.partition, message));
-      // A long handler must not cost the partition: heartbeats keep the membership alive.
-      const keepAlive = setInterval(() => heartbeat().catch(() => undefined), settings.heartbeatIntervalMs);
+  /** Keeps a stream running until close(), starting a new one after every failure. */
+  async run(): Promise<void> {
+    const { signal } = this.closing;
+    for (let attempt = 1; !signal.aborted; attempt++) {
       try {
-        await resolved.handler(deliveries, { signal: state.closing.signal });
+        const startedAt = Date.now();
+        const stream = await this.startStream();
+        this.settings.logger.info({ topic: this.options.queue, group: this.options.group, attempt, startMs: Date.now() - startedAt }, 'Kafka consumer fetching');
+        if (signal.aborted) {
+          await stream.close().catch(() => undefined);
+          return;
+        }
+        await this.consumeUntilEnd(stream);
+        attempt = 0; // it ran: the next failure starts the back-off again
       } catch (error) {
-        resolved.onError?.(error, deliveries);
-        await sleep(errorBackoffMs(++state.failures), state.closing.signal);
-        // Seeking back makes the next fetch start at this chunk again and drops prefetched data.
-        consumer.seek({ topic, partition: batch.partition, offset: first.offset });
-        return;
-      } finally {
-        clearInterval(keepAlive);
+        if (signal.aborted) return;
+        const detail = this.settings.describeFailure(error);
+        const { log, held } = this.settings.repeats.admit(`consumer ${this.options.group} ${detail}`);
+        if (log) this.settings.logger.warn({ topic: this.options.queue, group: this.options.group, attempt, ...(held > 0 ? { repeatsHeldBack: held } : {}) }, `Kafka consumer not running (${detail}); retrying`);
+        // A consumer that could not even start a stream twice is replaced as a whole.
+        if (attempt >= 2) await this.dropConsumer();
       }
-      state.failures = 0;
-      resolveOffset(last.offset);
-      // The payload's commit, unlike consumer.commitOffsets(), still commits while the consumer
-      // is stopping: a handler that finished during close() must not be redelivered.
-      const offset = (BigInt(last.offset) + 1n).toString();
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition: batch.partition, offset }] }] });
+      await sleep(errorBackoffMs(Math.max(1, attempt), 500, 5_000), signal);
     }
-  };
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  async close(running: Promise<void>): Promise<void> {
+    this.closing.abort();
+    this.streamEnded?.();
+    // Running handlers finish (and commit) first; then the stream flushes and the member leaves.
+    await Promise.allSettled([...this.inFlight]);
+    await running.catch(() => undefined);
+    await this.stream?.close().catch(() => undefined);
+    await this.dropConsumer();
+  }
+
+  private async startStream(): Promise<Stream> {
+    const { queue: topic } = this.options;
+    this.consumer ??= this.createConsumer();
+    return await this.consumer.consume({
+      topics: [topic],
+      // From the group's committed offsets; a new group also gets what was published before it existed.
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      maxWaitTime: this.settings.fetchMaxWaitMs,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: this.settings.heartbeatIntervalMs,
+      highWaterMark: this.maxBuffered,
+      // The client's default (50 MiB per fetch) turns a backlog into hundreds of MB of records in
+      // memory; a few MiB keep every handler fed (a larger record still comes, alone: KIP-74).
+      maxBytes: 4 * 1024 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
+    });
+  }
+
+  private createConsumer(): Consumer<string, string, string, string> {
+    const { queue: topic, group } = this.options;
+    const startedAt = Date.now();
+    const consumer = watchClient(
+      new Consumer({
+        ...this.settings.base,
+        groupId: group,
+        ...(this.settings.groupInstanceId === undefined ? {} : { groupInstanceId: this.settings.groupInstanceId }),
+        sessionTimeout: this.settings.sessionTimeoutMs,
+        heartbeatInterval: this.settings.heartbeatIntervalMs,
+        // How long the coordinator waits for members to rejoin in a rebalance (the client's default is 102 s).
+        rebalanceTimeout: Math.max(20_000, 2 * this.settings.sessionTimeoutMs),
+        maxWaitTime: this.settings.fetchMaxWaitMs,
+        autocommit: false,
+        deserializers: stringDeserializers,
+        // Group operations (join, heartbeat, commit) keep retrying while the broker is away: a
+        // member that gave up would rejoin as a new member and wait out its old self's session.
+        retries: Number.MAX_SAFE_INTEGER,
+      }),
+      { logger: this.settings.logger, level: this.settings.logLevel, repeats: this.settings.repeats },
+    );
+    consumer.on('consumer:heartbeat:error', (payload: { error?: unknown }) => {
+      const detail = describeKafkaError(payload.error);
+      const { log, held } = this.settings.repeats.admit(`heartbeat ${group} ${detail}`);
+      if (log) this.settings.logger.warn({ topic, group, ...(held > 0 ? { repeatsHeldBack: held } : {}) }, `Kafka consumer heartbeat failed (${detail}); rejoining`);
+    });
+    consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
+      const partitions = payload.assignments?.find((assignment) => assignment.topic === topic)?.partitions ?? [];
+      // The stream fetches again from the committed offsets of what it now owns: what is buffered
+      // would come twice.
+      this.clearLanes();
+      this.settings.logger.info({ topic, group, partitions, sinceStartMs: Date.now() - startedAt }, `joined consumer group ${group}`);
+    });
+    return consumer;
+  }
+
+  /**
+   * Leaves the group and closes the client's connections. The client refuses to leave while one of
+   * its streams has not yet marked itself closed ("Cannot leave group while consuming messages"),
+   * even when it closed them itself a moment before, and then stays open with its connections and
+   * retry timers: so the close is tried again until it takes.
+   */
+  private async dropConsumer(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer === undefined) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.close(true);
+        return;
+      } catch (error) {
+        if (attempt >= CLOSE_ATTEMPTS) {
+          this.settings.logger.warn({ topic: this.options.queue, group: this.options.group, attempts: attempt }, `Kafka consumer did not close (${describeKafkaError(error)}); its connections stay open`);
+          return;
+        }
+        await sleep(50 * attempt);
+      }
+    }
+  }
+
+  /** Feeds the lanes from `stream` until it ends, fails, or the member closes. */
+  private consumeUntilEnd(stream: Stream): Promise<void> {
+    this.stream = stream;
+    this.generation++;
+    this.clearLanes();
+    return new Promise<void>((resolve, reject) => {
+      const readable = (): void => this.pump();
+      let finished = false;
+      const finish = (error?: unknown): void => {
+        if (finished) return;
+        finished = true;
+        stream.off('readable', readable);
+        this.streamEnded = undefined;
+        this.generation++; // batches in flight stop retrying; what is buffered is dropped
+        this.clearLanes();
+        void stream.close().catch(() => undefined);
+        if (error === undefined || this.closing.signal.aborted) resolve();
+        else reject(error instanceof Error ? error : new Error(describeKafkaError(error)));
+      };
+      this.streamEnded = () => finish();
+      stream.on('readable', readable);
+      stream.once('error', (error: Error) => finish(error));
+      stream.once('close', () => finish());
+      this.pump();
+    });
+  }
+
+  /** Moves what the stream holds into the lanes (up to the buffer bound), then starts handlers. */
+  private pump(): void {
+    const stream = this.stream;
+    if (stream === undefined || this.closing.signal.aborted) return;
+    if (!this.paused) {
+      while (this.buffered < this.maxBuffered) {
+        const record = stream.read() as Record | null;
+        if (record === null) break;
+        const lane = this.lanes.get(record.partition);
+        if (lane === undefined) this.lanes.set(record.partition, [record]);
+        else lane.push(record);
+        this.buffered++;
+      }
+    }
+    this.startHandlers();
+  }
+
+  private startHandlers(): void {
+    for (const [partition, lane] of this.lanes) {
+      if (this.paused || this.closing.signal.aborted || this.inFlight.size >= this.options.concurrency) return;
+      if (lane.length === 0 || this.busy.has(partition)) continue;
+      const batch = lane.splice(0, this.options.batchSize);
+      this.busy.add(partition);
+      const task = this.handle(batch, this.generation).finally(() => {
+        this.inFlight.delete(task);
+        this.busy.delete(partition);
+        this.pump();
+      });
+      this.inFlight.add(task);
+    }
+  }
+
+  private async handle(batch: readonly Record[], generation: number): Promise<void> {
+    const deliveries = batch.map(toDelivery);
+    const { signal } = this.closing;
+    try {
+      for (;;) {
+        try {
+          await this.options.handler(deliveries, { signal });
+          this.failures = 0;
+          break;
+        } catch (error) {
+          this.options.onError?.(error, deliveries);
+          // Not acknowledged: after close or a new stream, the batch comes again from the committed offset.
+          if (signal.aborted || generation !== this.generation) return;
+          await sleep(errorBackoffMs(++this.failures), signal);
+          if (signal.aborted || generation !== this.generation) return;
+        }
+      }
+      await this.commit(batch[batch.length - 1] as Record);
+    } finally {
+      if (generation === this.generation) this.buffered = Math.max(0, this.buffered - batch.length);
+    }
+  }
+
+  /** Commits the offset after `last`: a failure or a slow broker only means the batch may come again. */
+  private async commit(last: Record): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        last.commit(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, COMMIT_WAIT_MS);
+        }),
+      ]);
+    } catch (error) {
+      this.settings.logger.debug({ err: error, topic: this.options.queue, group: this.options.group, partition: last.partition }, 'commit not accepted; the batch may be delivered again');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private clearLanes(): void {
+    this.lanes.clear();
+    this.buffered = 0;
+  }
 }
 
-function toDelivery(partition: number, message: KafkaMessage): Delivery {
-  const id = `${partition}:${message.offset}`;
-  const payload = message.value?.toString('utf8') ?? '';
-  const key = message.key?.toString('utf8');
-  return key === undefined ? { id, payload, deliveryCount: 1 } : { id, payload, key, deliveryCount: 1 };
+function toDelivery(record: Record): Delivery {
+  const id = `${record.partition}:${record.offset}`;
+  const payload = record.value ?? '';
+  const key = record.key;
+  return key === undefined || key === null ? { id, payload, deliveryCount: 1 } : { id, payload, key, deliveryCount: 1 };
 }

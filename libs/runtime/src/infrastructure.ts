@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ParcError } from '@parc/errors';
 import { field, type ConfigOf, type Logger } from '@parc/service-kit';
 import { RedisBackend } from '@parc/redis';
 import { KafkaBackend, type KafkaLogLevel } from '@parc/kafka';
+import { kafkaSecurityOptions, kafkaSecuritySpec } from './kafka-security';
 
 /** Settings every stage shares: the namespace of every name, and the queue lease. */
 export const commonSpec = {
@@ -77,6 +79,7 @@ export const kafkaSpec = {
     description:
       "A Kafka consumer that stops heartbeating (a killed process) keeps its partitions, and holds up its restarted successor's join, this long; heartbeats go every tenth of it. The broker's group.min.session.timeout.ms (6 s by default) applies.",
   }),
+  ...kafkaSecuritySpec,
 };
 
 export type ProxyRedisConfig = ConfigOf<typeof proxyRedisSpec>;
@@ -100,7 +103,7 @@ export function namespaceOf(config: CommonConfig): string {
  * which a container restarted in its pod keeps. The apps pass their whole config, PORT included;
  * without a port (and no INSTANCE_ID) there is no safe name and consumers stay unique per process.
  */
-export function instanceIdOf(config: CommonConfig & { readonly port?: number }): string | undefined {
+export function instanceIdOf(config: Partial<Pick<CommonConfig, 'instanceId'>> & { readonly port?: number }): string | undefined {
   if (config.instanceId !== undefined) return config.instanceId;
   return config.port === undefined || config.port === 0 ? undefined : `${hostname()}:${config.port}`;
 }
@@ -118,12 +121,28 @@ export function connectRedis(url: string, service: string, config: CommonConfig 
   });
 }
 
-export function connectKafka(config: KafkaConfig, service: string, logger: Logger): KafkaBackend {
+/**
+ * A Kafka backend for `service`. The TLS files are read here, once per backend at mount.
+ * @throws ParcError CONFIG_INVALID naming the variable when TLS or SASL settings do not fit together.
+ */
+export function connectKafka(config: KafkaConfig & Partial<Pick<CommonConfig, 'instanceId'>> & { readonly port?: number }, service: string, logger: Logger): KafkaBackend {
+  // Static group membership by the instance's stable name: a restarted process takes its partitions back at once.
+  const instanceId = instanceIdOf(config);
+  const security = kafkaSecurityOptions(config, (path) => readFileSync(path, 'utf8'));
+  const log = logger.child({ component: 'kafka' });
+  if (security.sasl?.mechanism === 'PLAIN' && security.tls === undefined) {
+    log.warn('KAFKA_SASL_MECHANISM is plain without TLS: the password crosses the network as is (set KAFKA_TLS=true)');
+  }
+  if (security.tls?.rejectUnauthorized === false) {
+    log.warn("KAFKA_TLS_REJECT_UNAUTHORIZED is false: the brokers' certificate is not checked");
+  }
   return new KafkaBackend({
     brokers: config.kafkaBrokers,
     clientId: service,
     clientLogLevel: config.kafkaLogLevel as KafkaLogLevel,
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
-    logger: logger.child({ component: 'kafka' }),
+    ...(instanceId === undefined ? {} : { instanceId }),
+    logger: log,
+    ...security,
   });
 }

@@ -15,7 +15,7 @@ export {
   type SecretOptions,
   type UrlOptions,
 } from './config/fields';
-export { describeConfig, parseConfig, type ConfigOf, type ConfigRow, type ConfigSpec, type Env } from './config/parse';
+export { describeConfig, invalidConfiguration, parseConfig, type ConfigOf, type ConfigRow, type ConfigSpec, type Env } from './config/parse';
 export {
   DEFAULT_REDACT_PATHS,
   LOG_LEVELS,

@@ -47,14 +47,18 @@ export function parseConfig<S extends ConfigSpec>(spec: S, env: Env): ConfigOf<S
     if (parsed.ok) config[key] = parsed.value;
     else problems.push(problemWith(field, raw));
   }
-  if (problems.length > 0) {
-    const lines = problems.map((problem) => `  ${problem.path}: ${problem.message}`);
-    const noun = problems.length === 1 ? 'variable' : 'variables';
-    throw new ParcError('CONFIG_INVALID', `Invalid configuration, ${problems.length} ${noun}:\n${lines.join('\n')}`, {
-      details: problems,
-    });
-  }
+  if (problems.length > 0) throw invalidConfiguration(problems);
   return deepFreeze(config) as ConfigOf<S>;
+}
+
+/**
+ * The CONFIG_INVALID error for `problems` (each `path` the variable's name), one line per
+ * variable, as parseConfig reports them. For checks that span variables, made after parsing.
+ */
+export function invalidConfiguration(problems: readonly FieldIssue[]): ParcError {
+  const lines = problems.map((problem) => `  ${problem.path}: ${problem.message}`);
+  const noun = problems.length === 1 ? 'variable' : 'variables';
+  return new ParcError('CONFIG_INVALID', `Invalid configuration, ${problems.length} ${noun}:\n${lines.join('\n')}`, { details: problems });
 }
 
 function deepFreeze<T>(value: T): T {

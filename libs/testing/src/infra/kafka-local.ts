@@ -6,7 +6,8 @@ import { freePorts } from './free-port';
 import { findJava, MIN_JAVA_MAJOR } from './java';
 import { DEFAULT_KAFKA_TOOLS_DIR, ensureKafkaJars } from './kafka-jars';
 import { probeKafka } from './kafka-probe';
-import { brokerSettings, KAFKA_VERSION, randomClusterId, toPropertiesFile } from './kafka-settings';
+import { createSecurityMaterial, type KafkaSecurityMaterial } from './kafka-security';
+import { brokerSettings, KAFKA_VERSION, randomClusterId, scramFormatArguments, toPropertiesFile, type BrokerSecurityInput } from './kafka-settings';
 import { grepFile, restartable, runCommand, startProcess, waitForReady, type ManagedProcess } from './process';
 import { once, type ProvidedKafka } from './types';
 import { createServiceDir, recordOwner, removeServiceDir } from './workdir';
@@ -28,6 +29,11 @@ export interface LocalKafkaOptions {
   readonly startTimeoutMs?: number;
   /** The java executable, when the caller already checked it (see `findJava`). */
   readonly java?: string;
+  /**
+   * Also serve TLS and SASL listeners (see `SecureLocalKafkaBroker`), with certificates made by
+   * `openssl` and random passwords; default false. Needs `openssl` on PATH.
+   */
+  readonly security?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -43,7 +49,24 @@ export interface LocalKafkaBroker extends ProvidedKafka {
   restart(): Promise<number>;
 }
 
+/**
+ * A broker started with `security: true`: beside the PLAINTEXT `brokers`, three listeners on
+ * 127.0.0.1 whose certificate is valid for `127.0.0.1` and `localhost`. Inter-broker and
+ * controller traffic stays PLAINTEXT.
+ */
+export interface SecureLocalKafkaBroker extends LocalKafkaBroker {
+  /** SSL: TLS, and a client certificate signed by `security.caPem` is required (`clientCertPem`). */
+  readonly tlsBrokers: string;
+  /** SASL_PLAINTEXT: SASL PLAIN (`users.plain`) and SCRAM-SHA-512 (`users.scram`). */
+  readonly saslBrokers: string;
+  /** SASL_SSL: TLS without a client certificate, then SASL PLAIN or SCRAM-SHA-512. */
+  readonly saslTlsBrokers: string;
+  readonly security: KafkaSecurityMaterial;
+}
+
 /** Downloads the jars if needed, formats a fresh KRaft log dir and starts the broker JVM. */
+export function startLocalKafka(options: LocalKafkaOptions & { readonly security: true }): Promise<SecureLocalKafkaBroker>;
+export function startLocalKafka(options?: LocalKafkaOptions): Promise<LocalKafkaBroker>;
 export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<LocalKafkaBroker> {
   const java = options.java !== undefined ? { ok: true as const, java: options.java } : await findJava();
   if (!java.ok) {
@@ -73,9 +96,10 @@ async function startInDir(
   toolsDir: string,
   options: LocalKafkaOptions,
 ): Promise<LocalKafkaBroker> {
-  const [freeA, freeB] = await freePorts(2);
+  const [freeA, freeB, ...securityPorts] = await freePorts(options.security === true ? 5 : 2);
   const port = options.port ?? (freeA as number);
   const controllerPort = options.controllerPort ?? (freeB as number);
+  const secure = options.security === true ? await secureListeners(dir, securityPorts) : undefined;
   const propsFile = join(dir, 'server.properties');
   const settings = brokerSettings({
     port,
@@ -84,24 +108,16 @@ async function startInDir(
     advertisedHost: '127.0.0.1',
     logDirs: join(dir, 'data'),
     autoCreateTopics: options.autoCreateTopics,
+    ...(secure === undefined ? {} : { security: secure.input }),
   });
   writeFileSync(propsFile, toPropertiesFile(settings));
   const classpath = `${jars.libsDir}/*`; // expanded by java itself, not by a shell
   const logging = [`-Dlog4j2.configurationFile=${join(toolsDir, 'log4j2.properties')}`, `-Dkafka.logs.dir=${dir}`];
 
   const formatStarted = Date.now();
-  const clusterId = randomClusterId();
-  const format = await runCommand(
-    java,
-    [...TOOL_JVM, ...logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
-    { cwd: dir, timeoutMs: 60_000 },
-  );
+  const scram = secure === undefined ? [] : scramFormatArguments({ [secure.material.users.scram.username]: secure.material.users.scram.password });
+  await formatLogDir({ java, logging, classpath, propsFile, dir, extraArguments: scram });
   const formatMs = Date.now() - formatStarted;
-  if (format.code !== 0) {
-    throw new InfraUnavailableError(
-      `Formatting the Kafka log dir failed (StorageTool exit code ${format.code}):\n${(format.stdout + format.stderr).trim()}`,
-    );
-  }
 
   const heapMb = options.heapMb ?? 512;
   const started = Date.now();
@@ -119,6 +135,7 @@ async function startInDir(
     description:
       `KRaft broker from Maven Central jars, cache ${cache}` +
       `${jars.downloaded ? `, jars downloaded in ${seconds(jars.downloadMs ?? 0)}` : ''}` +
+      `${secure === undefined ? '' : ', with SSL, SASL_PLAINTEXT and SASL_SSL listeners'}` +
       `, formatted in ${seconds(formatMs)}, ready in ${seconds(readyMs)}, log ${serverLog}`,
     timings: { ...(jars.downloaded ? { downloadMs: jars.downloadMs ?? 0 } : {}), formatMs, readyMs },
     get pid() {
@@ -133,7 +150,50 @@ async function startInDir(
       await broker.current().stop(5_000);
       removeServiceDir(dir);
     }),
+    ...(secure === undefined
+      ? {}
+      : {
+          tlsBrokers: `127.0.0.1:${secure.input.sslPort}`,
+          saslBrokers: `127.0.0.1:${secure.input.saslPort}`,
+          saslTlsBrokers: `127.0.0.1:${secure.input.saslSslPort}`,
+          security: secure.material,
+        }),
   };
+}
+
+/** The TLS material, users and extra listener ports of a broker started with `security: true`. */
+async function secureListeners(dir: string, ports: readonly number[]): Promise<{ input: BrokerSecurityInput; material: KafkaSecurityMaterial }> {
+  const [sslPort, saslPort, saslSslPort] = ports as [number, number, number];
+  const { material, broker } = await createSecurityMaterial(dir);
+  const input: BrokerSecurityInput = {
+    sslPort,
+    saslPort,
+    saslSslPort,
+    keystoreFile: broker.keystore,
+    truststoreFile: broker.truststore,
+    plainUsers: { [material.users.plain.username]: material.users.plain.password },
+  };
+  return { input, material };
+}
+
+/** `StorageTool format`: a fresh KRaft log dir for a new cluster id (and the SCRAM users, if any). */
+async function formatLogDir(format: {
+  readonly java: string;
+  readonly logging: readonly string[];
+  readonly classpath: string;
+  readonly propsFile: string;
+  readonly dir: string;
+  readonly extraArguments: readonly string[];
+}): Promise<void> {
+  const { java, logging, classpath, propsFile, dir, extraArguments } = format;
+  const result = await runCommand(
+    java,
+    [...TOOL_JVM, ...logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', propsFile, ...extraArguments],
+    { cwd: dir, timeoutMs: 60_000 },
+  );
+  if (result.code !== 0) {
+    throw new InfraUnavailableError(`Formatting the Kafka log dir failed (StorageTool exit code ${result.code}):\n${(result.stdout + result.stderr).trim()}`);
+  }
 }
 
 interface BrokerLaunch {

@@ -1,4 +1,4 @@
-import { brokerSettings, randomClusterId, toContainerEnvironment, toPropertiesFile } from './kafka-settings';
+import { brokerSettings, randomClusterId, scramFormatArguments, toContainerEnvironment, toPropertiesFile } from './kafka-settings';
 
 const input = { port: 39092, controllerPort: 39093, listenHost: '127.0.0.1', advertisedHost: '127.0.0.1', logDirs: '/tmp/k/data' };
 
@@ -28,6 +28,68 @@ describe('brokerSettings', () => {
     const settings = brokerSettings({ ...input, listenHost: '0.0.0.0', advertisedHost: 'docker.local' });
     expect(settings['listeners']).toBe('PLAINTEXT://0.0.0.0:39092,CONTROLLER://0.0.0.0:39093');
     expect(settings['advertised.listeners']).toBe('PLAINTEXT://docker.local:39092');
+  });
+});
+
+describe('brokerSettings with security listeners', () => {
+  const security = {
+    sslPort: 39094,
+    saslPort: 39095,
+    saslSslPort: 39096,
+    keystoreFile: '/tmp/k/tls/server-keystore.pem',
+    truststoreFile: '/tmp/k/tls/ca.pem',
+    plainUsers: { alice: 'a1', bob: 'b2' },
+  };
+
+  it('adds SSL, SASL_PLAINTEXT and SASL_SSL client listeners, advertised, and keeps broker and controller traffic PLAINTEXT', () => {
+    const settings = brokerSettings({ ...input, security });
+    expect(settings).toMatchObject({
+      listeners: 'PLAINTEXT://127.0.0.1:39092,SSL://127.0.0.1:39094,SASL_PLAINTEXT://127.0.0.1:39095,SASL_SSL://127.0.0.1:39096,CONTROLLER://127.0.0.1:39093',
+      'advertised.listeners': 'PLAINTEXT://127.0.0.1:39092,SSL://127.0.0.1:39094,SASL_PLAINTEXT://127.0.0.1:39095,SASL_SSL://127.0.0.1:39096',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'controller.listener.names': 'CONTROLLER',
+    });
+  });
+
+  it('reads PEM key material, requires client certificates on SSL only, and enables PLAIN and SCRAM-SHA-512', () => {
+    const settings = brokerSettings({ ...input, security });
+    expect(settings).toMatchObject({
+      'ssl.keystore.type': 'PEM',
+      'ssl.keystore.location': '/tmp/k/tls/server-keystore.pem',
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': '/tmp/k/tls/ca.pem',
+      'listener.name.ssl.ssl.client.auth': 'required',
+      'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512',
+    });
+    expect(settings['ssl.client.auth']).toBeUndefined();
+    for (const listener of ['sasl_plaintext', 'sasl_ssl']) {
+      expect(settings[`listener.name.${listener}.plain.sasl.jaas.config`]).toBe(
+        'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="a1" user_bob="b2";',
+      );
+      expect(settings[`listener.name.${listener}.scram-sha-512.sasl.jaas.config`]).toBe('org.apache.kafka.common.security.scram.ScramLoginModule required;');
+    }
+  });
+
+  it('adds nothing of the kind without a security input', () => {
+    const keys = Object.keys(brokerSettings(input));
+    expect(keys.filter((key) => /^(ssl|sasl|listener\.name)\./.test(key))).toEqual([]);
+  });
+});
+
+describe('scramFormatArguments', () => {
+  it('is one StorageTool --add-scram argument per user (KIP-900 syntax)', () => {
+    expect(scramFormatArguments({ alice: 'pw1', bob: 'pw2' })).toEqual([
+      '--add-scram',
+      'SCRAM-SHA-512=[name=alice,password=pw1]',
+      '--add-scram',
+      'SCRAM-SHA-512=[name=bob,password=pw2]',
+    ]);
+  });
+
+  it('refuses names and passwords the syntax cannot carry', () => {
+    expect(() => scramFormatArguments({ alice: 'a,b' })).toThrow('alice');
+    expect(() => scramFormatArguments({ 'a]': 'pw' })).toThrow('must not contain');
   });
 });
 

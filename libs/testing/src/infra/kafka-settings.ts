@@ -21,20 +21,54 @@ export interface BrokerSettingsInput {
   readonly logDirs: string;
   /** `auto.create.topics.enable`; default true (see README: "Why topics are auto-created"). */
   readonly autoCreateTopics?: boolean;
+  /** Extra client listeners with TLS and SASL; none when absent. */
+  readonly security?: BrokerSecurityInput;
 }
+
+/**
+ * Three more client listeners beside PLAINTEXT, for tests of TLS and SASL. The inter-broker and
+ * controller listeners stay PLAINTEXT, so the node needs no credentials of its own.
+ */
+export interface BrokerSecurityInput {
+  /** `SSL` listener: TLS, and the client must present a certificate the truststore's CA signed. */
+  readonly sslPort: number;
+  /** `SASL_PLAINTEXT` listener: SASL PLAIN and SCRAM-SHA-512, no TLS. */
+  readonly saslPort: number;
+  /** `SASL_SSL` listener: TLS (no client certificate) with SASL PLAIN and SCRAM-SHA-512. */
+  readonly saslSslPort: number;
+  /** PEM file holding the broker's unencrypted PKCS#8 private key and its certificate chain. */
+  readonly keystoreFile: string;
+  /** PEM file of the CA that client certificates must be signed by. */
+  readonly truststoreFile: string;
+  /** The users SASL PLAIN accepts, name to password (SCRAM users are stored when the log dir is formatted). */
+  readonly plainUsers: Readonly<Record<string, string>>;
+}
+
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-512'] as const;
 
 /** Broker properties for one combined broker+controller node, tuned for fast tests. */
 export function brokerSettings(input: BrokerSettingsInput): Record<string, string> {
-  const { port, controllerPort, listenHost, advertisedHost } = input;
+  const { port, controllerPort, listenHost, advertisedHost, security } = input;
+  // Each client listener is named after its security protocol, so the protocol map is the identity.
+  const clientListeners: ReadonlyArray<readonly [string, number]> = [
+    ['PLAINTEXT', port],
+    ...(security === undefined
+      ? []
+      : ([
+          ['SSL', security.sslPort],
+          ['SASL_PLAINTEXT', security.saslPort],
+          ['SASL_SSL', security.saslSslPort],
+        ] as const)),
+  ];
   return {
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://${listenHost}:${port},CONTROLLER://${listenHost}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${advertisedHost}:${port}`,
+    listeners: [...clientListeners.map(([name, at]) => `${name}://${listenHost}:${at}`), `CONTROLLER://${listenHost}:${controllerPort}`].join(','),
+    'advertised.listeners': clientListeners.map(([name, at]) => `${name}://${advertisedHost}:${at}`).join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': [...clientListeners.map(([name]) => `${name}:${name}`), 'CONTROLLER:PLAINTEXT'].join(','),
     'log.dirs': input.logDirs,
     'num.partitions': '1',
     'auto.create.topics.enable': String(input.autoCreateTopics ?? true),
@@ -64,7 +98,42 @@ export function brokerSettings(input: BrokerSettingsInput): Record<string, strin
     'num.io.threads': '2',
     'num.recovery.threads.per.data.dir': '1',
     'background.threads': '2',
+    ...(security === undefined ? {} : securitySettings(security)),
   };
+}
+
+/** TLS material and SASL logins of the extra listeners; the listeners themselves are in brokerSettings. */
+function securitySettings(security: BrokerSecurityInput): Record<string, string> {
+  const plainUsers = Object.entries(security.plainUsers)
+    .map(([name, password]) => `user_${name}="${password}"`)
+    .join(' ');
+  const settings: Record<string, string> = {
+    // Kafka reads PEM directly (KIP-651): no keytool, no JKS passwords.
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': security.keystoreFile,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': security.truststoreFile,
+    'listener.name.ssl.ssl.client.auth': 'required',
+    'sasl.enabled.mechanisms': SASL_MECHANISMS.join(','),
+  };
+  for (const listener of ['sasl_plaintext', 'sasl_ssl']) {
+    settings[`listener.name.${listener}.plain.sasl.jaas.config`] = `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`;
+    // SCRAM credentials live in the cluster metadata; the login module only has to be named.
+    settings[`listener.name.${listener}.scram-sha-512.sasl.jaas.config`] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  }
+  return settings;
+}
+
+/**
+ * StorageTool `format` arguments that store SCRAM-SHA-512 credentials in the new cluster's
+ * metadata (KIP-900), so they exist before the broker first starts. Names and passwords must not
+ * hold `,`, `[`, `]` or `=`, which the argument's syntax uses.
+ */
+export function scramFormatArguments(users: Readonly<Record<string, string>>): string[] {
+  return Object.entries(users).flatMap(([name, password]) => {
+    if (/[,=[\]"]/.test(name + password)) throw new Error(`SCRAM user ${name}: names and passwords must not contain , = [ ] or "`);
+    return ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`];
+  });
 }
 
 /** The `.properties` text for `settings`. */

@@ -9,7 +9,8 @@ import { probeKafka } from './kafka-probe';
 import { which } from './process';
 import { DEFAULT_SOURCES, type ProvideOptions, type ProvidedKafka } from './types';
 
-export interface ProvideKafkaOptions extends ProvideOptions, Omit<LocalKafkaOptions, 'log' | 'java'> {}
+/** `security` is left out: a broker from KAFKA_BROKERS or a container has no such listeners (use `startLocalKafka`). */
+export interface ProvideKafkaOptions extends ProvideOptions, Omit<LocalKafkaOptions, 'log' | 'java' | 'security'> {}
 
 /** Verifies that `brokers` (KAFKA_BROKERS format) answers Metadata with at least one broker. */
 export async function kafkaFromBrokers(brokers: string, origin: string): Promise<ProvidedKafka> {
