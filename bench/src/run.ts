@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startLocalKafka, startLocalRedis } from '@parc/testing';
 import { BENCH_WEBHOOK_SECRET, type StartSystem, type SystemProcess } from './contract';
 import type { BenchRun, CellResult } from './results';
@@ -42,16 +43,76 @@ const SYSTEMS: Record<'P' | 'A' | 'B', { start: StartSystem; redis: boolean; kaf
   B: { start: startInMemorySystem, redis: false, kafka: false },
 };
 
-function argument(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
+const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT] [--compare RUN.json]
+                          [--latencies MS,…] [--failures F,…] [--rates N,…] [--step-ms MS] [--probes N] [--profile DIR]
+  --full           the full matrix: 0/20/200 ms × 0/10 % (default: the quick one, 20 ms × 0/10 %)
+  --systems        which systems to run, in order (default P,A,B)
+  --label TEXT     a label for the report
+  --compare FILE   an earlier run's JSON: the report gets a before/after appendix
+  --latencies      target latencies in ms, replacing the matrix's
+  --failures       target failure rates (0.1 = 10 %), replacing the matrix's
+  --rates          the staircase of offered rates per second, replacing the matrix's
+  --step-ms MS     how long each rate is offered
+  --probes N       bisection probes to refine each knee (default ${DEFAULT_REFINE.maxProbes}; 0: the staircase only)
+  --profile DIR    V8 CPU profiles of P's apps into DIR/P`;
+
+type Arguments = { [name in 'systems' | 'label' | 'compare' | 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes' | 'profile']?: string } & { full: boolean };
+
+/** The command line, checked: an unknown option or a stray value stops before anything starts. */
+function parseArguments(argv: readonly string[]): Arguments {
+  const text = { type: 'string' } as const;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        full: { type: 'boolean', default: false },
+        systems: text,
+        label: text,
+        compare: text,
+        latencies: text,
+        failures: text,
+        rates: text,
+        'step-ms': text,
+        probes: text,
+        profile: text,
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  return values;
+}
+
+const args = parseArguments(process.argv.slice(2));
+
+function argument(name: Exclude<keyof Arguments, 'full'>): string | undefined {
+  return args[name];
+}
+
+/** A comma-separated list of numbers, or a usage error naming the option. */
+function numbers(name: 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes'): number[] | undefined {
+  const value = argument(name);
+  if (value === undefined) return undefined;
+  const list = value.split(',').map(Number);
+  if (list.some((n) => !Number.isFinite(n) || n < 0)) {
+    process.stderr.write(`--${name} must be non-negative numbers separated by commas, got ${value}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return list;
 }
 
 const say = (line: string): boolean => process.stderr.write(`[bench] ${line}\n`);
 
 async function main(): Promise<void> {
-  const matrixName = process.argv.includes('--full') ? 'full' : 'quick';
-  const numbers = (name: string): number[] | undefined => argument(name)?.split(',').map(Number);
+  const matrixName = args.full ? 'full' : 'quick';
   const base = MATRICES[matrixName];
   // Overrides for a smoke run or a single cell: --latencies 20 --failures 0.1 --rates 500,1000 --step-ms 4000 --probes 2
   const matrix: Matrix = {
@@ -62,6 +123,11 @@ async function main(): Promise<void> {
     maxProbes: numbers('probes')?.[0] ?? base.maxProbes,
   };
   const systems = (argument('systems') ?? 'P,A,B').split(',') as ('P' | 'A' | 'B')[];
+  const unknown = systems.filter((key) => !(key in SYSTEMS));
+  if (unknown.length > 0) {
+    process.stderr.write(`--systems takes P, A and B, got ${unknown.join(', ')}\n${USAGE}\n`);
+    process.exit(2);
+  }
   if (systems.includes('P')) say('building the apps (npm run build) for P');
   if (systems.includes('P')) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const stamp = { ...runStamp(matrixName, argument('label') ?? ''), refinement: { tolerance: DEFAULT_REFINE.tolerance, maxProbes: matrix.maxProbes } };
