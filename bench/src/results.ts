@@ -8,7 +8,7 @@ export interface RunStamp {
   readonly gitCommit: string;
   readonly gitDirty: boolean;
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly memoryGiB: number; readonly os: string };
-  readonly versions: Readonly<Record<string, string>>; // node, redis, kafka, bullmq, kafkajs, undici, fastify
+  readonly versions: Readonly<Record<string, string>>; // node, redis, kafka, bullmq, @platformatic/kafka, undici, fastify
   readonly matrix: 'quick' | 'full';
   /** Free-form: e.g. "after: batched in_flight transitions" for before/after comparisons. */
   readonly label: string;

@@ -41,7 +41,7 @@ export function runStamp(matrix: 'quick' | 'full', label: string): RunStamp {
       node: process.version,
       redis: redisVersion(),
       kafka: '4.3.1',
-      kafkajs: packageVersion('kafkajs'),
+      '@platformatic/kafka': packageVersion('@platformatic/kafka'),
       bullmq: packageVersion('bullmq'),
       undici: packageVersion('undici'),
       fastify: packageVersion('fastify'),

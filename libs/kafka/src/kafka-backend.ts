@@ -1,7 +1,8 @@
-import { Admin, ListOffsetTimestamps, ProduceAcks, Producer, stringSerializers, type BaseOptions } from '@platformatic/kafka';
+import type { Admin, BaseOptions, Producer } from '@platformatic/kafka';
 import { ParcError } from '@parc/errors';
 import { errorBackoffMs, RepeatFilter, silentLogger, sleep, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
 import { startKafkaConsumer } from './kafka-consumer';
+import { kafkaClientLibrary } from './client-library';
 import { describeKafkaError, isAuthenticationFailure, watchClient, type KafkaLogLevel } from './kafka-logging';
 import type { KafkaSaslOptions, KafkaTlsOptions } from './security';
 
@@ -88,8 +89,8 @@ const retryDelay = (_client: unknown, _operation: string, attempt: number): numb
 /**
  * Queues as Kafka topics, on `@platformatic/kafka` (chosen over kafkajs by bench/kafka-clients).
  * Publishing waits for all in-sync replicas (acks -1); consumers commit offsets only after their
- * handler resolved. The client is imported here and in kafka-consumer.ts and nowhere else, so it
- * can be swapped behind the queue port.
+ * handler resolved. The client is loaded by client-library.ts, on first use, and used here and in
+ * kafka-consumer.ts only, so it can be swapped behind the queue port.
  */
 export class KafkaBackend implements QueueBackend {
   readonly kind = 'kafka' as const;
@@ -123,7 +124,7 @@ export class KafkaBackend implements QueueBackend {
   }
 
   async ensureQueue(topic: string, options: EnsureQueueOptions = {}): Promise<void> {
-    const admin = this.connectedAdmin();
+    const admin = await this.connectedAdmin();
     // Asking first keeps the broker from logging "topic already exists" on every start.
     const existing = await this.unavailableOnError('list topics', () => admin.listTopics());
     let createError: unknown;
@@ -165,7 +166,7 @@ export class KafkaBackend implements QueueBackend {
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
     this.assertOpen();
     if (messages.length === 0) return;
-    const producer = this.connectedProducer();
+    const producer = await this.connectedProducer();
     // A record batch over the broker's limit is refused whole, and would be refused again on
     // every redelivery: send in requests of at most maxRequestBytes (one message may exceed it).
     for (const chunk of chunkByBytes(messages, this.maxRequestBytes)) {
@@ -211,7 +212,8 @@ export class KafkaBackend implements QueueBackend {
 
   /** Consumer lag: per partition, the end offset minus the group's committed offset, summed. */
   async backlog(topic: string, group: string): Promise<QueueBacklog> {
-    const admin = this.connectedAdmin();
+    const admin = await this.connectedAdmin();
+    const { ListOffsetTimestamps } = await kafkaClientLibrary();
     let partitions = this.partitionCounts.get(topic);
     if (partitions === undefined) {
       // A topic nobody created yet holds nothing, as a Redis stream that does not exist.
@@ -247,7 +249,7 @@ export class KafkaBackend implements QueueBackend {
   }
 
   async ping(): Promise<void> {
-    const admin = this.connectedAdmin();
+    const admin = await this.connectedAdmin();
     await this.unavailableOnError('read the cluster metadata', () => admin.metadata({ topics: [], forceUpdate: true }));
   }
 
@@ -259,7 +261,10 @@ export class KafkaBackend implements QueueBackend {
     return this.closed;
   }
 
-  private connectedProducer(): Producer<string, string, string, string> {
+  private async connectedProducer(): Promise<Producer<string, string, string, string>> {
+    const { Producer, ProduceAcks, stringSerializers } = await kafkaClientLibrary();
+    // Checked after the wait: a backend closed meanwhile must not open a client nobody closes.
+    this.assertOpen();
     this.producer ??= watchClient(
       new Producer({ ...this.base, acks: ProduceAcks.ALL, autocreateTopics: false, serializers: stringSerializers }),
       { logger: this.logger, level: this.options.clientLogLevel ?? 'warn', repeats: this.repeats },
@@ -267,7 +272,9 @@ export class KafkaBackend implements QueueBackend {
     return this.producer;
   }
 
-  private connectedAdmin(): Admin {
+  private async connectedAdmin(): Promise<Admin> {
+    this.assertOpen();
+    const { Admin } = await kafkaClientLibrary();
     this.assertOpen();
     this.admin ??= watchClient(new Admin(this.base), { logger: this.logger, level: this.options.clientLogLevel ?? 'warn', repeats: this.repeats });
     return this.admin;

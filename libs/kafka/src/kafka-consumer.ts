@@ -1,4 +1,5 @@
-import { Consumer, stringDeserializers, type BaseOptions, type ConsumerGroupJoinPayload, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { BaseOptions, Consumer, ConsumerGroupJoinPayload, Message, MessagesStream } from '@platformatic/kafka';
+import { kafkaClientLibrary } from './client-library';
 import { errorBackoffMs, resolveConsumeOptions, sleep, type ConsumeOptions, type Delivery, type QueueConsumer, type QueueLogger, type RepeatFilter } from '@parc/queue';
 import { describeKafkaError, watchClient, type KafkaLogLevel } from './kafka-logging';
 
@@ -130,7 +131,7 @@ class GroupMember {
 
   private async startStream(): Promise<Stream> {
     const { queue: topic } = this.options;
-    this.consumer ??= this.createConsumer();
+    this.consumer ??= await this.createConsumer();
     return await this.consumer.consume({
       topics: [topic],
       // From the group's committed offsets; a new group also gets what was published before it existed.
@@ -148,7 +149,8 @@ class GroupMember {
     });
   }
 
-  private createConsumer(): Consumer<string, string, string, string> {
+  private async createConsumer(): Promise<Consumer<string, string, string, string>> {
+    const { Consumer, stringDeserializers } = await kafkaClientLibrary();
     const { queue: topic, group } = this.options;
     const startedAt = Date.now();
     const consumer = watchClient(
