@@ -3,7 +3,7 @@ import { ParcError } from '@parc/errors';
 import { errorBackoffMs, RepeatFilter, silentLogger, sleep, type ConsumeOptions, type EnsureQueueOptions, type OutboundMessage, type QueueBackend, type QueueBacklog, type QueueConsumer, type QueueLogger } from '@parc/queue';
 import { startKafkaConsumer } from './kafka-consumer';
 import { kafkaClientLibrary } from './client-library';
-import { describeKafkaError, isAuthenticationFailure, watchClient, type KafkaLogLevel } from './kafka-logging';
+import { describeKafkaError, isAuthenticationFailure, watchClient, type ClientLogSettings, type KafkaLogLevel } from './kafka-logging';
 import type { KafkaSaslOptions, KafkaTlsOptions } from './security';
 
 export interface KafkaBackendOptions {
@@ -265,10 +265,7 @@ export class KafkaBackend implements QueueBackend {
     const { Producer, ProduceAcks, stringSerializers } = await kafkaClientLibrary();
     // Checked after the wait: a backend closed meanwhile must not open a client nobody closes.
     this.assertOpen();
-    this.producer ??= watchClient(
-      new Producer({ ...this.base, acks: ProduceAcks.ALL, autocreateTopics: false, serializers: stringSerializers }),
-      { logger: this.logger, level: this.options.clientLogLevel ?? 'warn', repeats: this.repeats },
-    );
+    this.producer ??= watchClient(new Producer({ ...this.base, acks: ProduceAcks.ALL, autocreateTopics: false, serializers: stringSerializers }), this.clientLog());
     return this.producer;
   }
 
@@ -276,8 +273,13 @@ export class KafkaBackend implements QueueBackend {
     this.assertOpen();
     const { Admin } = await kafkaClientLibrary();
     this.assertOpen();
-    this.admin ??= watchClient(new Admin(this.base), { logger: this.logger, level: this.options.clientLogLevel ?? 'warn', repeats: this.repeats });
+    this.admin ??= watchClient(new Admin(this.base), this.clientLog());
     return this.admin;
+  }
+
+  /** How the producer's and the admin's own events reach the log. */
+  private clientLog(): ClientLogSettings {
+    return { logger: this.logger, level: this.options.clientLogLevel ?? 'warn', repeats: this.repeats };
   }
 
   private async unavailableOnError<T>(operation: string, run: () => Promise<T>): Promise<T> {
