@@ -55,7 +55,8 @@ export function startKafkaConsumer(options: ConsumeOptions, settings: KafkaConsu
  * One member. Records are read from the client's stream into one lane per partition; up to
  * `concurrency` handler calls run at once, each on a batch of one partition's oldest records, so
  * order holds per partition. A batch is committed (offset after its last record) only once its
- * handler resolved, i.e. once its output is durable. A failed batch is retried in place with
+ * handler resolved, i.e. once its output is durable; the partition's next batch does not wait for
+ * that commit to land. A failed batch is retried in place with
  * back-off: nothing after it in its partition is handled or committed meanwhile. When the stream
  * fails (the broker away, a commit refused after a rebalance), what is buffered is dropped and a
  * new stream starts from the group's committed offsets.
@@ -70,6 +71,8 @@ class GroupMember {
   private readonly lanes = new Map<number, Record[]>();
   private readonly busy = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Commits asked for and not yet answered; close waits for them before the member leaves. */
+  private readonly commits = new Set<Promise<void>>();
   private buffered = 0;
   private failures = 0;
   private readonly maxBuffered: number;
@@ -122,8 +125,10 @@ class GroupMember {
   async close(running: Promise<void>): Promise<void> {
     this.closing.abort();
     this.streamEnded?.();
-    // Running handlers finish (and commit) first; then the stream flushes and the member leaves.
+    // Running handlers finish (and ask to commit) first, their commits land; then the stream
+    // flushes and the member leaves.
     await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.commits]);
     await running.catch(() => undefined);
     await this.stream?.close().catch(() => undefined);
     await this.dropConsumer();
@@ -286,7 +291,11 @@ class GroupMember {
           if (signal.aborted || generation !== this.generation) return;
         }
       }
-      await this.commit(batch[batch.length - 1] as Record);
+      // The lane goes on without waiting for the broker's answer: the output is durable, the
+      // client merges the offsets asked for meanwhile into its next commit (one in flight per
+      // stream, offsets only grow), and a commit that never lands only means the batch may come again.
+      const commit = this.commit(batch[batch.length - 1] as Record).finally(() => this.commits.delete(commit));
+      this.commits.add(commit);
     } finally {
       if (generation === this.generation) this.buffered = Math.max(0, this.buffered - batch.length);
     }
