@@ -9,6 +9,7 @@
  *   npm run bench -- --probes 0        the staircase only: no refinement of the knee (default 4 probes)
  *   npm run bench -- --systems P --rates 800 --profile /tmp/prof   (V8 CPU profiles of P's apps;
  *     summarise with `node --import tsx bench/src/profile-summary.ts /tmp/prof/P`)
+ *   npm run bench -- --destinations    flow control against a hidden capacity instead (bench/src/destinations)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { startInMemorySystem } from './systems/inmemory';
 import { DEFAULT_REFINE } from './refine';
 import { compareRuns, runRatios, writeReport } from './report';
 import { fmtRatio } from './report/format';
+import { runDestinationBench } from './destinations/main';
 
 const ROOT = join(__dirname, '../..');
 
@@ -43,8 +45,14 @@ const SYSTEMS: Record<'P' | 'A' | 'B', { start: StartSystem; redis: boolean; kaf
   B: { start: startInMemorySystem, redis: false, kafka: false },
 };
 
+/** The destination bench's options and their defaults. */
+const DESTINATION_DEFAULTS = { capacity: 40, requests: 20_000, 'target-latency-ms': 20, 'overload-mode': '429' } as const;
+const DESTINATION_OPTIONS = Object.keys(DESTINATION_DEFAULTS) as (keyof typeof DESTINATION_DEFAULTS)[];
+const MATRIX_OPTIONS = ['full', 'systems', 'compare', 'latencies', 'failures', 'rates', 'step-ms', 'probes', 'profile'] as const;
+
 const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT] [--compare RUN.json]
                           [--latencies MS,…] [--failures F,…] [--rates N,…] [--step-ms MS] [--probes N] [--profile DIR]
+       npm run bench -- --destinations [--capacity N] [--requests N] [--target-latency-ms MS] [--overload-mode 429|slow] [--label TEXT]
   --full           the full matrix: 0/20/200 ms × 0/10 % (default: the quick one, 20 ms × 0/10 %)
   --systems        which systems to run, in order (default P,A,B)
   --label TEXT     a label for the report
@@ -54,9 +62,19 @@ const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT]
   --rates          the staircase of offered rates per second, replacing the matrix's
   --step-ms MS     how long each rate is offered
   --probes N       bisection probes to refine each knee (default ${DEFAULT_REFINE.maxProbes}; 0: the staircase only)
-  --profile DIR    V8 CPU profiles of P's apps into DIR/P`;
+  --profile DIR    V8 CPU profiles of P's apps into DIR/P
+  --destinations   instead of the matrix: P's flow control against a target with a hidden capacity, four
+                   variants (no limit, parallelism N/4, parallelism N, adaptive); see bench/README.md
+  --capacity N            the target's hidden capacity, calls in flight (default ${DESTINATION_DEFAULTS.capacity})
+  --requests N            requests per variant (default ${DESTINATION_DEFAULTS.requests})
+  --target-latency-ms MS  the target's latency within its capacity (default ${DESTINATION_DEFAULTS['target-latency-ms']})
+  --overload-mode MODE    beyond the capacity: 429 (answered at once, Retry-After: 1) or slow (latency grows
+                          with the excess) (default ${DESTINATION_DEFAULTS['overload-mode']})`;
 
-type Arguments = { [name in 'systems' | 'label' | 'compare' | 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes' | 'profile']?: string } & { full: boolean };
+type Arguments = { [name in 'systems' | 'label' | 'compare' | 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes' | 'profile' | keyof typeof DESTINATION_DEFAULTS]?: string } & {
+  full: boolean;
+  destinations: boolean;
+};
 
 /** The command line, checked: an unknown option or a stray value stops before anything starts. */
 function parseArguments(argv: readonly string[]): Arguments {
@@ -76,6 +94,11 @@ function parseArguments(argv: readonly string[]): Arguments {
         'step-ms': text,
         probes: text,
         profile: text,
+        destinations: { type: 'boolean', default: false },
+        capacity: text,
+        requests: text,
+        'target-latency-ms': text,
+        'overload-mode': text,
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -88,12 +111,18 @@ function parseArguments(argv: readonly string[]): Arguments {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
+  // The matrix's options and the destination bench's do not mix: one of them would be ignored.
+  const stray = values.destinations ? MATRIX_OPTIONS.filter((name) => values[name] !== undefined && values[name] !== false) : DESTINATION_OPTIONS.filter((name) => values[name] !== undefined);
+  if (stray.length > 0) {
+    process.stderr.write(`${stray.map((name) => `--${name}`).join(', ')} ${values.destinations ? 'cannot be used with --destinations' : 'needs --destinations'}\n${USAGE}\n`);
+    process.exit(2);
+  }
   return values;
 }
 
 const args = parseArguments(process.argv.slice(2));
 
-function argument(name: Exclude<keyof Arguments, 'full'>): string | undefined {
+function argument(name: Exclude<keyof Arguments, 'full' | 'destinations'>): string | undefined {
   return args[name];
 }
 
@@ -111,7 +140,32 @@ function numbers(name: 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes'
 
 const say = (line: string): boolean => process.stderr.write(`[bench] ${line}\n`);
 
+/** A whole number option of the destination bench, at least `min`, or a usage error naming it. */
+function wholeNumber(name: 'capacity' | 'requests' | 'target-latency-ms', min: number): number {
+  const value = argument(name);
+  if (value === undefined) return DESTINATION_DEFAULTS[name];
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`--${name} must be a whole number ≥ ${min}, got ${value}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function destinations(): Promise<void> {
+  const mode = argument('overload-mode') ?? DESTINATION_DEFAULTS['overload-mode'];
+  if (mode !== '429' && mode !== 'slow') {
+    process.stderr.write(`--overload-mode takes 429 or slow, got ${mode}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  await runDestinationBench(
+    { capacity: wholeNumber('capacity', 1), requests: wholeNumber('requests', 1), targetLatencyMs: wholeNumber('target-latency-ms', 0), overloadMode: mode, label: argument('label') ?? '' },
+    say,
+  );
+}
+
 async function main(): Promise<void> {
+  if (args.destinations) return destinations();
   const matrixName = args.full ? 'full' : 'quick';
   const base = MATRICES[matrixName];
   // Overrides for a smoke run or a single cell: --latencies 20 --failures 0.1 --rates 500,1000 --step-ms 4000 --probes 2

@@ -2,7 +2,7 @@ import type { InboxReading } from './backlog';
 import type { RetryPolicy } from '@parc/backoff';
 import { resolveEnvelopeLimits, type EnvelopeLimits } from '@parc/envelope';
 import { ParcError } from '@parc/errors';
-import type { DeadLetterStore, IdempotencyStore, RequestLedger } from '@parc/store';
+import type { DeadLetterStore, DestinationGate, IdempotencyStore, RequestLedger } from '@parc/store';
 import { globalNames } from '@parc/topology';
 import type { Registry } from 'prom-client';
 
@@ -34,13 +34,15 @@ export interface PublicApiOptions {
   readonly ledger: RequestLedger;
   readonly idempotency: IdempotencyStore;
   readonly deadLetters: DeadLetterStore;
+  /** The destination gate, for the operator's `/v1/destinations` routes (absent: no such routes). */
+  readonly destinations?: DestinationGate;
   /** The inbox's backlog (the queue backend's `backlog(inbox, group)`): what waits, and how fast it drains. */
   readonly inboxBacklog: () => Promise<InboxReading>;
   /** API keys (`name:secret` or `secret`); at least one unless `authDisabled`. */
   readonly apiKeys: readonly ApiKeyInput[];
   /** Serve without authentication. Only for the embedded mode on loopback. */
   readonly authDisabled?: boolean;
-  /** Names of the keys allowed on the dead-letter (operator) routes; default every key. */
+  /** Names of the keys allowed on the operator routes (dead letters, destinations); default every key. */
   readonly operatorKeys?: readonly string[];
   /** Queue names; default `globalNames()`. */
   readonly queues?: { readonly inbox: string; readonly callbacks: string };

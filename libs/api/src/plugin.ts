@@ -13,6 +13,7 @@ import { resolveApiOptions, type PublicApiOptions, type ResolvedApiOptions } fro
 import { installBodyParsers } from './parsers';
 import { ANONYMOUS, setApiKeyName } from './request-context';
 import { registerDeadLetterRoutes } from './routes/dead-letter-routes';
+import { registerDestinationRoutes } from './routes/destination-routes';
 import { registerIntakeRoute } from './routes/intake-route';
 import { registerStatusRoutes } from './routes/status-routes';
 import { SHARED_SCHEMAS } from './schemas/bodies';
@@ -57,6 +58,8 @@ async function v1Routes(app: FastifyInstance, { keys, ...deps }: PluginOptions):
   await app.register(async (scope) =>
     registerDeadLetterRoutes(scope, { store: options.deadLetters, callbacksQueue: options.queues.callbacks, operatorKeys: options.operatorKeys }),
   );
+  const gate = options.destinations;
+  if (gate !== undefined) await app.register(async (scope) => registerDestinationRoutes(scope, { gate, operatorKeys: options.operatorKeys }));
 }
 
 /** The API's scope: its body parsers, validator and error handler stay inside it. */

@@ -30,7 +30,7 @@ const INVALID: readonly Case[] = [
         index: 0,
         path: 'requests[0].retries',
         message:
-          'is not a known field (unknown fields are rejected); expected one of: url, method, headers, body, bodyBase64, timeoutMs, retry, deadlineMs, delayMs, callback, metadata',
+          'is not a known field (unknown fields are rejected); expected one of: url, method, headers, body, bodyBase64, timeoutMs, retry, deadlineMs, delayMs, callback, metadata, flowControl',
       },
     ],
   },
@@ -54,6 +54,46 @@ const INVALID: readonly Case[] = [
     name: 'a 2xx in retryOn (named retryOn, not retryOnStatuses)',
     body: { requests: [{ url: OK, retry: { retryOn: [503, 200] } }] },
     details: [{ index: 0, path: 'requests[0].retry.retryOn[1]', message: 'must be at least 400' }],
+  },
+  {
+    name: 'two limits for one flow-control key in one batch (defaults merged key by key)',
+    body: {
+      defaults: { flowControl: { key: 'partner-42', parallelism: 5 } },
+      requests: [{ url: OK }, { url: OK, flowControl: { rate: 10 } }],
+    },
+    details: [
+      {
+        index: 1,
+        path: 'requests[1].flowControl.rate',
+        message:
+          'gives key "partner-42" rate 10, but requests[0] gave it none: every request of one key in a submission must carry the same limits (defaults.flowControl sets them once for a batch)',
+      },
+    ],
+  },
+  {
+    name: "limits for an origin that another request of the batch calls without any",
+    body: { requests: [{ url: OK }, { url: `${OK}/other`, flowControl: { parallelism: 2 } }] },
+    details: [
+      {
+        index: 1,
+        path: 'requests[1].flowControl',
+        message:
+          'for key "https://api.example.com" has limits, but requests[0] had none: every request of one key in a submission must carry the same limits (defaults.flowControl sets them once for a batch)',
+      },
+    ],
+  },
+  {
+    name: 'a flow-control period without a rate',
+    body: { requests: [{ url: OK, flowControl: { periodMs: 60_000 } }] },
+    details: [{ index: 0, path: 'requests[0].flowControl.periodMs', message: 'is the window of rate: give rate with it, or leave it out' }],
+  },
+  {
+    name: 'a flow-control key with a space, and parallelism 0',
+    body: { requests: [{ url: OK, flowControl: { key: 'partner 42', parallelism: 0 } }] },
+    details: [
+      { index: 0, path: 'requests[0].flowControl.key', message: 'must be printable ASCII without spaces, e.g. partner-42 or https://api.example.com' },
+      { index: 0, path: 'requests[0].flowControl.parallelism', message: 'must be at least 1' },
+    ],
   },
   {
     name: 'maxDelayMs below initialDelayMs',

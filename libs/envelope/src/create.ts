@@ -2,7 +2,7 @@ import { DEFAULT_RETRY_POLICY, mergeRetryPolicy, type RetryPolicy } from '@parc/
 import type { FieldIssue } from '@parc/errors';
 import { newTraceId, newUlid } from './ids';
 import type { EnvelopeLimits } from './limits';
-import { ENVELOPE_VERSION, type Envelope, type EnvelopeCallback, type HttpMethod } from './schema';
+import { ENVELOPE_VERSION, type Envelope, type EnvelopeCallback, type FlowControl, type HttpMethod } from './schema';
 import { throwIfIssues, validateEnvelope } from './validate';
 
 /** Timeout of one attempt when the request names none. */
@@ -32,6 +32,8 @@ export interface EnvelopeInput {
   readonly batchId?: string;
   /** From an incoming `traceparent`; a new trace id when absent. */
   readonly traceId?: string;
+  /** Limits shared with the other requests of its key (docs/destinations.md). */
+  readonly flowControl?: FlowControl;
 }
 
 /** Clock, id sources, limits and deployment defaults for {@link createEnvelope}. */
@@ -69,7 +71,7 @@ function scheduleIssues({ delayMs, deadlineMs }: EnvelopeInput): FieldIssue[] {
 function buildEnvelope(input: EnvelopeInput, options: CreateEnvelopeOptions): Envelope {
   const { nowMs } = options;
   const newId = options.newId ?? newUlid;
-  const { request, callback, metadata, delayMs, deadlineMs } = input;
+  const { request, callback, metadata, delayMs, deadlineMs, flowControl } = input;
   return {
     v: ENVELOPE_VERSION,
     id: newId(nowMs),
@@ -88,6 +90,7 @@ function buildEnvelope(input: EnvelopeInput, options: CreateEnvelopeOptions): En
     policy: mergeRetryPolicy(input.policy, mergeRetryPolicy(options.defaultPolicy, DEFAULT_RETRY_POLICY)),
     ...(callback !== undefined ? { callback } : {}),
     ...(metadata !== undefined ? { metadata } : {}),
+    ...(flowControl !== undefined ? { flowControl } : {}),
     attempts: [],
   };
 }

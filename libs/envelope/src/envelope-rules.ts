@@ -102,6 +102,13 @@ function attemptIssues(value: unknown, maxAttempts: number | undefined, limits: 
   return issues;
 }
 
+/** `periodMs` is the window of `rate`: alone it would silently mean nothing. */
+function flowControlIssues(value: unknown): FieldIssue[] {
+  const flow = asFields(value);
+  if (flow === undefined || flow['periodMs'] === undefined || flow['rate'] !== undefined) return [];
+  return [{ path: 'flowControl.periodMs', message: 'is the window of rate: give rate with it, or leave it out' }];
+}
+
 /** Every semantic problem of a would-be envelope; `schemaIssues` are the schema's findings so far. */
 export function envelopeRuleIssues(value: unknown, limits: EnvelopeLimits, schemaIssues: readonly FieldIssue[]): FieldIssue[] {
   const envelope = asFields(value);
@@ -118,5 +125,6 @@ export function envelopeRuleIssues(value: unknown, limits: EnvelopeLimits, schem
     ...callbackIssues(envelope['callback'], limits),
     ...metadataIssues(envelope['metadata'], limits),
     ...attemptIssues(envelope['attempts'], maxAttempts, limits),
+    ...flowControlIssues(envelope['flowControl']),
   ];
 }

@@ -23,6 +23,13 @@ export {
   TransportErrorCodeSchema,
   EndReasonSchema,
   END_REASONS,
+  FlowControlSchema,
+  FlowWaitSchema,
+  FLOW_KEY_PATTERN,
+  FLOW_LIMIT_BOUNDS,
+  MAX_FLOW_KEY_LENGTH,
+  type FlowControl,
+  type FlowWait,
   type EndReason,
   type Envelope,
   type EnvelopeRequest,
@@ -47,3 +54,4 @@ export { serializeEnvelope, parseEnvelope } from './serialize';
 export { appendAttempt, requestBodyBytes, outcomeOf, deadlineAtMs, type AttemptRecord } from './attempts';
 export { recordBody, type RecordedBody } from './base64';
 export { FinalResultSchema, finalResult, type FinalResult, type FinalOutcome } from './result';
+export { flowKeyOf } from './flow';

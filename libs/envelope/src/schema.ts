@@ -43,11 +43,15 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 export const httpMethodSchema = (options: { readonly description: string; readonly default?: HttpMethod }) =>
   Type.Unsafe<HttpMethod>({ type: 'string', enum: [...HTTP_METHODS], ...options });
 
+/** A flow-control key: printable, no white space (it is shown in URLs, `/v1/destinations/:key`, and logs). */
+export const FLOW_KEY_PATTERN = '^[\\x21-\\x7E]+$';
+
 /** What a value failing one of the patterns above should have been, for error messages. */
 export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = Object.freeze({
   [ULID_PATTERN]: 'must be a ULID (26 characters of Crockford base32, e.g. 01ARZ3NDEKTSV4RRFFQ69G5FAV)',
   [TRACE_ID_PATTERN]: 'must be 32 lowercase hexadecimal characters, not all zero (a W3C trace-context trace-id)',
   [UTC_TIMESTAMP_PATTERN]: 'must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z',
+  [FLOW_KEY_PATTERN]: 'must be printable ASCII without spaces, e.g. partner-42 or https://api.example.com',
 });
 
 const Ulid = (description: string) => Type.String({ pattern: ULID_PATTERN, description });
@@ -150,6 +154,44 @@ export const EndReasonSchema = Type.Unsafe<EndReason>({
   description: 'Why the request ended without another attempt (set by the pipeline)',
 });
 
+/** The longest flow-control key. */
+export const MAX_FLOW_KEY_LENGTH = 200;
+/** Bounds of the flow-control numbers. */
+export const FLOW_LIMIT_BOUNDS = Object.freeze({
+  rate: { min: 1, max: 100_000 },
+  periodMs: { min: 1, max: 86_400_000 },
+  parallelism: { min: 1, max: 10_000 },
+});
+
+/**
+ * Flow control (docs/destinations.md): which requests share limits (`key`, default the target's
+ * origin) and the limits. The same schema serves the API and the envelope.
+ */
+export const FlowControlSchema = Type.Object(
+  {
+    key: Type.Optional(
+      Type.String({ minLength: 1, maxLength: MAX_FLOW_KEY_LENGTH, pattern: FLOW_KEY_PATTERN, description: "Requests with the same key share its limits; default: the target URL's origin" }),
+    ),
+    rate: Type.Optional(Type.Integer({ ...bounded(FLOW_LIMIT_BOUNDS.rate), description: 'At most this many calls of the key start in any window of periodMs' })),
+    periodMs: Type.Optional(Type.Integer({ ...bounded(FLOW_LIMIT_BOUNDS.periodMs), description: "The rate's sliding window (default 1000); only with rate" })),
+    parallelism: Type.Optional(Type.Integer({ ...bounded(FLOW_LIMIT_BOUNDS.parallelism), description: 'At most this many calls of the key in flight at once, across every caller and Parc' })),
+    adaptive: Type.Optional(Type.Boolean({ description: 'Learn how many calls in flight the destination takes (at most parallelism when set)' })),
+  },
+  { additionalProperties: false, description: 'Limits shared by the requests of one key' },
+);
+
+/**
+ * Set by the caller stage on a request that had to wait for its key's capacity: its turn (it goes
+ * ahead of newcomers when it comes back) and how often it waited. Users never supply it.
+ */
+export const FlowWaitSchema = Type.Object(
+  {
+    turnAtMs: Type.Integer({ minimum: 0, description: 'When its turn comes (epoch ms)' }),
+    waits: Type.Integer({ minimum: 1, description: 'Times it was told to wait' }),
+  },
+  { additionalProperties: false },
+);
+
 /** Version 1 of the self-contained request envelope. */
 export const EnvelopeSchema = Type.Object(
   {
@@ -166,6 +208,8 @@ export const EnvelopeSchema = Type.Object(
     metadata: Type.Optional(MetadataSchema),
     attempts: Type.Array(AttemptSchema),
     endReason: Type.Optional(EndReasonSchema),
+    flowControl: Type.Optional(FlowControlSchema),
+    flowWait: Type.Optional(FlowWaitSchema),
   },
   { additionalProperties: false, title: 'ParcEnvelopeV1' },
 );
@@ -175,4 +219,6 @@ export type EnvelopeRequest = Static<typeof EnvelopeRequestSchema>;
 export type EnvelopeCallback = Static<typeof EnvelopeCallbackSchema>;
 export type Attempt = Static<typeof AttemptSchema>;
 export type AttemptError = NonNullable<Attempt['error']>;
+export type FlowControl = Static<typeof FlowControlSchema>;
+export type FlowWait = Static<typeof FlowWaitSchema>;
 export type ResponseHeaders = Static<typeof ResponseHeadersSchema>;

@@ -18,6 +18,7 @@ import { MemoryIdempotencyStore } from './memory-idempotency';
 import { MemoryDeadLetterStore } from './memory-dead-letters';
 import { MemoryDecisionLog } from './memory-decision-log';
 import { MemoryParcRegistry } from './memory-parc-registry';
+import { MemoryDestinationGate, type MemoryDestinationGateOptions } from './memory-destination-gate';
 
 export interface MemoryBackendOptions {
   /** How long a delivered batch stays leased to its consumer without renewal (default 30 s). */
@@ -47,6 +48,7 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   private memoryDeadLetters: MemoryDeadLetterStore | undefined;
   private memoryDecisionLog: MemoryDecisionLog | undefined;
   private memoryParcRegistry: MemoryParcRegistry | undefined;
+  private memoryGate: MemoryDestinationGate | undefined;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -92,6 +94,16 @@ export class MemoryBackend implements QueueBackend, DelayedQueueFactory {
   parcRegistry(): MemoryParcRegistry {
     this.memoryParcRegistry ??= new MemoryParcRegistry();
     return this.memoryParcRegistry;
+  }
+
+  /**
+   * The destination gate: one per backend, shared by every caller of this process as the Redis
+   * gate is by every caller of every Parc. The first call's options win; later ones are ignored,
+   * so a caller cannot end up with limits and breakers of its own. The clock defaults to the backend's.
+   */
+  destinationGate(options: MemoryDestinationGateOptions = {}): MemoryDestinationGate {
+    this.memoryGate ??= new MemoryDestinationGate({ ...options, now: options.now ?? this.now });
+    return this.memoryGate;
   }
 
   deadLetters(): MemoryDeadLetterStore {

@@ -10,6 +10,7 @@ export type { HttpCallPort, OutboundCall } from './common/http';
 export { startProxyStore, type ProxyStoreOptions } from './proxy-store';
 export { startParcIncoming, type ParcIncomingOptions } from './parc-incoming';
 export { startParcCaller, type ParcCallerOptions } from './parc-caller';
+export { DestinationControl, UNLIMITED_POLICY, callOutcome, stricter, type DestinationControlOptions, type DestinationPolicy } from './caller/destinations';
 export { startParcOutgoing, type ParcOutgoingOptions } from './parc-outgoing';
 export { verdictFor, type Verdict } from './outgoing/verdict';
 export { startResponder, DEFAULT_CALLBACK_RETRY_POLICY, type ResponderOptions } from './responder';

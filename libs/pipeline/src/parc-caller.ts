@@ -1,5 +1,5 @@
 import { appendAttempt, deadlineAtMs, requestBodyBytes, serializeEnvelope, type AttemptRecord, type EndReason, type Envelope } from '@parc/envelope';
-import type { QueueBackend } from '@parc/queue';
+import type { DelayedQueue, QueueBackend } from '@parc/queue';
 import type { RequestLedger } from '@parc/store';
 import type { ParcNames } from '@parc/topology';
 import { startParts, type Worker } from './common/worker';
@@ -9,6 +9,7 @@ import { callMetrics, observeCall, type CallMetrics } from './common/metrics';
 import type { BatchOutput } from './common/output';
 import type { HttpCallPort } from './common/http';
 import { checkTunables, stageContext, type StageContext, type StageOptions } from './common/stage-options';
+import type { Admitted, DestinationControl, Waiting } from './caller/destinations';
 
 export interface ParcCallerOptions extends StageOptions {
   /** The Parc's Redis: `ready` in, `done` out. */
@@ -24,6 +25,11 @@ export interface ParcCallerOptions extends StageOptions {
   readonly batchSize?: number;
   /** Batches in flight; calls in flight are at most batchSize × concurrency; default 64. */
   readonly concurrency?: number;
+  /**
+   * Flow control, breakers and adaptive concurrency per destination (docs/destinations.md), with
+   * the Parc's delayed set, where requests wait for their turn. Without it every request is called.
+   */
+  readonly destinations?: { readonly control: DestinationControl; readonly delayed: DelayedQueue };
 }
 
 const STAGE = 'parc-caller';
@@ -41,6 +47,7 @@ export async function startParcCaller(options: ParcCallerOptions): Promise<Worke
   const calls = callMetrics(ctx.registry, 'parc_caller', 'HTTP calls to targets');
 
   return startParts([
+    ...(options.destinations === undefined ? [] : [async () => (options.destinations as { control: DestinationControl }).control.start()]),
     () =>
       startRelay({
         stage: STAGE,
@@ -70,35 +77,80 @@ async function handleBatch(
   const nowMs = ctx.now();
   const late = items.filter(({ envelope }) => pastDeadline(envelope, nowMs));
   const onTime = items.filter(({ envelope }) => !pastDeadline(envelope, nowMs));
-  // One ledger round trip for the batch: the on-time requests are marked in_flight unless
-  // cancelled. Late ones are not started; a cancellation still names their end (it came first).
-  const [cancelledLate, cancelled] = await Promise.all([
-    late.length === 0 ? new Set<string>() : ledger.cancelled(refsOf(late)),
-    onTime.length === 0
+  const destinations = options.destinations;
+  // The destination gate first (one round trip, only for keys that need it): a request that must
+  // wait for its key is not marked in_flight and uses no attempt.
+  const admission = destinations === undefined ? { go: onTime.map((item) => ({ item, key: '', probe: false })), waiting: [] as Waiting<Parsed>[] } : await destinations.control.admit(onTime);
+  const unsent = [...late, ...admission.waiting.map(({ item }) => item)];
+  // One ledger round trip for the batch: the requests to call are marked in_flight unless
+  // cancelled. Late and waiting ones are not started; a cancellation still names their end.
+  const [cancelledUnsent, cancelled] = await Promise.all([
+    unsent.length === 0 ? new Set<string>() : ledger.cancelled(refsOf(unsent)),
+    admission.go.length === 0
       ? new Set<string>()
-      : ledger.advanceUnlessCancelled(onTime.map(({ envelope: { id, batchId, attempts } }) => ({ id, batchId, state: 'in_flight', attempt: attempts.length + 1 }))),
+      : ledger.advanceUnlessCancelled(admission.go.map(({ item: { envelope: { id, batchId, attempts } } }) => ({ id, batchId, state: 'in_flight', attempt: attempts.length + 1 }))),
   ]);
   const end = (envelope: Envelope, endReason: EndReason): void => {
-    done({ ...envelope, endReason });
+    done({ ...withoutFlowWait(envelope), endReason });
     ctx.metrics.messages.inc({ stage: STAGE, outcome: endReason });
     ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), endReason }, 'ending without a call');
   };
-  for (const { envelope } of late) end(envelope, cancelledLate.has(envelope.id) ? 'cancelled' : 'deadline_exceeded');
-  const toCall: Envelope[] = [];
-  for (const { envelope } of onTime) {
-    if (cancelled.has(envelope.id)) end(envelope, 'cancelled');
-    else toCall.push(envelope);
+  for (const { envelope } of late) end(envelope, cancelledUnsent.has(envelope.id) ? 'cancelled' : 'deadline_exceeded');
+  for (const waiting of admission.waiting) {
+    if (cancelledUnsent.has(waiting.item.envelope.id)) end(waiting.item.envelope, 'cancelled');
+    else if (destinations !== undefined) waitForTurn(ctx, out, destinations.delayed, waiting);
+  }
+  const toCall: Admitted<Parsed>[] = [];
+  for (const call of admission.go) {
+    if (!cancelled.has(call.item.envelope.id)) {
+      toCall.push(call);
+      continue;
+    }
+    destinations?.control.finished(call, undefined);
+    end(call.item.envelope, 'cancelled');
   }
   if (toCall.length === 0) return;
-  const records = await Promise.all(toCall.map((envelope) => perform(options.http, envelope, calls, relay.signal)));
+  const records = await Promise.all(
+    toCall.map(async (call) => {
+      let record: AttemptRecord | undefined;
+      try {
+        record = await perform(options.http, call.item.envelope, calls, relay.signal);
+        return record;
+      } finally {
+        // The lease goes back as soon as this call ends, not when the batch does.
+        destinations?.control.finished(call, record);
+      }
+    }),
+  );
   // Calls cut short by shutdown did not really happen: leave the batch for redelivery.
   if (relay.signal.aborted) throw new Error(`${STAGE} closing: ${toCall.length} calls aborted, batch left for redelivery`);
-  toCall.forEach((envelope, index) => {
+  toCall.forEach(({ item: { envelope } }, index) => {
     const record = records[index] as AttemptRecord;
-    done(appendAttempt(envelope, record));
+    done(appendAttempt(withoutFlowWait(envelope), record));
     ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), attempt: envelope.attempts.length + 1, status: record.status, error: record.error?.code }, 'attempt recorded');
   });
   ctx.metrics.messages.inc({ stage: STAGE, outcome: 'called' }, toCall.length);
+}
+
+/**
+ * Puts a request back in the Parc's delayed set until its turn, with its place in line; never
+ * later than just past its deadline, where it ends as deadline_exceeded when it comes back.
+ */
+function waitForTurn(ctx: StageContext, out: BatchOutput, delayed: DelayedQueue, waiting: Waiting<Parsed>): void {
+  const { envelope } = waiting.item;
+  const deadline = deadlineAtMs(envelope);
+  const dueAtMs = deadline === undefined ? waiting.turnAtMs : Math.min(waiting.turnAtMs, deadline + 1);
+  const flowWait = { turnAtMs: waiting.turnAtMs, waits: (envelope.flowWait?.waits ?? 0) + 1 };
+  out.schedule(delayed, { id: envelope.id, payload: serializeEnvelope({ ...envelope, flowWait }), dueAtMs });
+  ctx.metrics.messages.inc({ stage: STAGE, outcome: `waiting_${waiting.reason}` });
+  ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), reason: waiting.reason, waitMs: waiting.turnAtMs - ctx.now() }, 'waiting for the destination');
+}
+
+/** Its place in line is spent once it is called or ended: a retry queues afresh. */
+function withoutFlowWait(envelope: Envelope): Envelope {
+  if (envelope.flowWait === undefined) return envelope;
+  const { flowWait: _spent, ...rest } = envelope;
+  return rest;
 }
 
 function pastDeadline(envelope: Envelope, nowMs: number): boolean {

@@ -22,6 +22,7 @@ import { RedisIdempotencyStore } from './redis-idempotency';
 import { RedisDeadLetterStore } from './redis-dead-letters';
 import { RedisDecisionLog } from './redis-decision-log';
 import { RedisParcRegistry } from './redis-parc-registry';
+import { RedisDestinationGate, type RedisDestinationGateOptions } from './redis-destination-gate';
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host:port[/db]` */
@@ -155,6 +156,11 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
   /** The record of the Parcs on this Redis (the proxy's). */
   parcRegistry(): RedisParcRegistry {
     return new RedisParcRegistry(this.commands, this.prefix);
+  }
+
+  /** The destination gate on this Redis (the proxy's: shared by every caller of every Parc). */
+  destinationGate(options: Omit<RedisDestinationGateOptions, 'prefix'> = {}): RedisDestinationGate {
+    return new RedisDestinationGate(this.commands, { prefix: this.prefix, ...options });
   }
 
   deadLetters(): RedisDeadLetterStore {

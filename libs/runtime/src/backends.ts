@@ -1,5 +1,5 @@
 import type { DelayedQueueFactory, QueueBackend } from '@parc/queue';
-import type { DeadLetterStore, DecisionLog, IdempotencyStore, ParcRegistry, RequestLedger } from '@parc/store';
+import type { DeadLetterStore, DecisionLog, DestinationGate, GateSettings, IdempotencyStore, ParcRegistry, RequestLedger } from '@parc/store';
 
 /** A backend that holds queues, delayed sets and the stores: Redis in production, memory embedded. */
 export type StoreBackend = QueueBackend &
@@ -9,6 +9,7 @@ export type StoreBackend = QueueBackend &
     deadLetters(): DeadLetterStore;
     decisionLog(): DecisionLog;
     parcRegistry(): ParcRegistry;
+    destinationGate(options?: { readonly settings?: GateSettings }): DestinationGate;
   };
 
 /**

@@ -27,3 +27,22 @@ export type { DeadLetter, DeadLetterPage, DeadLetterStore } from './dead-letters
 export type { DecisionLog } from './decision-log';
 export { byAge, type ParcRecord, type ParcRegistry } from './parc-registry';
 export { isStaleOutcome, transitionRank, FINAL_RANK } from './rank';
+export {
+  BREAKER_STATES,
+  CALL_OUTCOMES,
+  DEFAULT_GATE_SETTINGS,
+  DEFAULT_PERIOD_MS,
+  WAIT_REASONS,
+  type BreakerState,
+  type CallOutcome,
+  type CallReport,
+  type DestinationGate,
+  type DestinationState,
+  type FlowLimits,
+  type GateSettings,
+  type OutcomeTally,
+  type PassDecision,
+  type PassRequest,
+  type Restrictions,
+  type WaitReason,
+} from './destinations';

@@ -24,12 +24,15 @@ export { parseScript, ScriptError, MAX_BODY_BYTES, type Script, type Step, type 
 export {
   describeQueueConformance,
   describeStoreConformance,
+  describeGateConformance,
   spawnDoomedConsumer,
   waitFor,
   delay,
   type QueueConformanceTarget,
   type StoreConformanceTarget,
   type StoreSet,
+  type GateConformanceTarget,
+  type GateUnderTest,
   type DoomedConsumer,
   type DoomedConsumerSpec,
 } from './conformance';

@@ -90,6 +90,7 @@ export class SpecConverter {
       deadlineMs: spec.deadlineMs ?? this.defaultDeadline(spec.delayMs),
       batchId: ids.batchId,
       traceId: ids.traceId,
+      flowControl: spec.flowControl,
     };
     let envelope: Envelope | undefined;
     try {

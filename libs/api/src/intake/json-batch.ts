@@ -5,6 +5,7 @@ import type { BatchSubmission } from '../schemas/bodies';
 import type { ApiIssue, IssueCheck } from '../validation';
 import type { LocatedIssue, SpecConverter, SubmissionIds } from './converter';
 import type { BatchContext } from './merge';
+import { FlowAgreement } from './flow-agreement';
 
 /** Enough to fix a batch; more would only make the error body huge. */
 export const MAX_REPORTED_ISSUES = 1_000;
@@ -87,10 +88,13 @@ export function buildJsonBatch(body: unknown, tools: JsonBatchTools, ids: Submis
   const submission = body as BatchSubmission;
   const batch: BatchContext = { defaults: submission.defaults, callback: submission.callback, metadata: submission.metadata };
   const accepted: AcceptedRequest[] = [];
+  const agreement = new FlowAgreement();
   submission.requests.forEach((item, index) => {
     if (collector.isInvalid(index)) return;
     const result = tools.converter.convert(item, batch, ids, nowMs);
+    const disagreement = result.ok ? agreement.check(result.envelope, `requests[${index}]`) : undefined;
     if (!result.ok) collector.addConverted(index, result.issues);
+    else if (disagreement !== undefined) collector.addConverted(index, [{ ...disagreement, origin: 'item' }]);
     // Once an item failed nothing will be enqueued: keep checking, stop serialising.
     else if (collector.invalidItems === 0) accepted.push({ id: result.envelope.id, batchId: ids.batchId, payload: serializeEnvelope(result.envelope) });
   });

@@ -30,8 +30,8 @@ function mergeMaps<T extends object>(...layers: (T | undefined)[]): T | undefine
 }
 
 /**
- * The item with the batch's defaults, callback and metadata applied: `headers`, `retry` and
- * `metadata` merge key by key (the item wins), `callback` falls back item → defaults → batch,
+ * The item with the batch's defaults, callback and metadata applied: `headers`, `retry`,
+ * `metadata` and `flowControl` merge key by key (the item wins), `callback` falls back item → defaults → batch,
  * other fields are taken from the item when it sets them. An item with a body of its own
  * (`body` or `bodyBase64`) takes neither body field from the defaults.
  */
@@ -47,15 +47,17 @@ export function mergeSpec(item: RequestSpec, batch: BatchContext): RequestSpec {
   const headers = mergeHeaders(defaults?.headers, item.headers);
   const retry = mergeMaps(defaults?.retry, item.retry);
   const metadata = mergeMaps(batch.metadata, defaults?.metadata, item.metadata);
+  const flowControl = mergeMaps(defaults?.flowControl, item.flowControl);
   const callback = item.callback ?? defaults?.callback ?? batch.callback;
   if (headers !== undefined) merged.headers = headers;
   if (retry !== undefined) merged.retry = retry;
   if (metadata !== undefined) merged.metadata = metadata;
+  if (flowControl !== undefined) merged.flowControl = flowControl;
   if (callback !== undefined) merged.callback = callback;
   return merged;
 }
 
-const MAP_FIELDS = new Set(['headers', 'retry', 'metadata']);
+const MAP_FIELDS = new Set(['headers', 'retry', 'metadata', 'flowControl']);
 
 /** `retry.retryOn[2]` → ['retry', 'retryOn']; `headers.X-A.b` → ['headers', 'X-A.b'] (names may hold dots). */
 function fieldAndKey(path: string): [string, string | undefined] {

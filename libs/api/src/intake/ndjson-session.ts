@@ -10,6 +10,7 @@ import type { RequestSpec } from '../schemas/request-spec';
 import type { IssueCheck } from '../validation';
 import { ChunkedAcceptor } from './chunked-acceptor';
 import type { SpecConverter, SubmissionIds } from './converter';
+import { FlowAgreement } from './flow-agreement';
 import { LineDigest } from './line-digest';
 import { LineSplitter, type Line } from './line-splitter';
 import type { BatchContext } from './merge';
@@ -68,6 +69,7 @@ export class NdjsonSession {
   private readonly splitter: LineSplitter;
   private readonly digest: LineDigest | undefined;
   private readonly acceptor: ChunkedAcceptor;
+  private readonly flowAgreement = new FlowAgreement();
   private readonly onLine = (line: Line): void => this.handle(line);
 
   constructor(private readonly options: NdjsonSessionOptions) {
@@ -165,6 +167,8 @@ export class NdjsonSession {
       const issues = converted.issues.map(({ path, message }) => ({ path, message }));
       return this.reject(number, 'REQUEST_INVALID', describeIssues(issues), issues);
     }
+    const disagreement = this.flowAgreement.check(converted.envelope, `line ${number}`);
+    if (disagreement !== undefined) return this.reject(number, 'REQUEST_INVALID', describeIssues([disagreement]), [disagreement]);
     const resumedLine = this.options.resume !== undefined && number <= this.options.resume.line;
     if (!resumedLine) this.acceptor.add({ id: converted.envelope.id, batchId: ids.batchId, payload: serializeEnvelope(converted.envelope) });
     this.options.onLine?.('accepted');

@@ -1,7 +1,7 @@
 import { ParcError } from '@parc/errors';
 import type { DeadLetter, DeadLetterStore } from '@parc/store';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { apiKeyName } from '../request-context';
+import type { FastifyInstance } from 'fastify';
+import { requireOperator } from './operator';
 import {
   DeadLetterPageSchema,
   DeadLetterQuerySchema,
@@ -67,13 +67,7 @@ const schemaOf = (operationId: string, summaryText: string, parts: Record<string
  */
 export function registerDeadLetterRoutes(app: FastifyInstance, options: DeadLetterRouteOptions): void {
   const { store, callbacksQueue, operatorKeys } = options;
-  if (operatorKeys !== undefined) {
-    app.addHook('preHandler', async (request: FastifyRequest) => {
-      if (!operatorKeys.includes(apiKeyName(request))) {
-        throw new ParcError('FORBIDDEN', 'this API key may not use the dead-letter routes; use an operator key');
-      }
-    });
-  }
+  requireOperator(app, operatorKeys, 'dead-letter');
   const replay = async (ids: readonly string[]) => {
     const replayed = await store.replay(ids, callbacksQueue, resetCallbackJob);
     const moved = new Set(replayed);

@@ -4,6 +4,7 @@ import { REQUEST_STATES } from '@parc/store';
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { DEFAULT_API_LIMITS } from '../options';
 import { CallbackSpecSchema, RequestDefaultsSchema, RequestSpecSchema } from './request-spec';
+import { DestinationSchema } from './destinations';
 
 /** Request and response bodies of every route, besides the RequestSpec itself. */
 
@@ -212,6 +213,7 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   ApiErrorSchema,
   ErrorBodySchema,
   SharedFinalResultSchema,
+  DestinationSchema,
 ];
 
 export type ApiError = Static<typeof ApiErrorSchema>;

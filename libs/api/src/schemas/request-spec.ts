@@ -1,5 +1,5 @@
 import { JITTER_MODES, RETRY_POLICY_BOUNDS, type JitterMode } from '@parc/backoff';
-import { MetadataSchema, RequestHeadersSchema, httpMethodSchema } from '@parc/envelope';
+import { FlowControlSchema, MetadataSchema, RequestHeadersSchema, httpMethodSchema } from '@parc/envelope';
 import { Type, type Static } from '@sinclair/typebox';
 
 /**
@@ -54,6 +54,11 @@ const specFields = {
   delayMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Do not attempt before this long after acceptance' })),
   callback: Type.Optional(CallbackSpecSchema),
   metadata: Type.Optional({ ...MetadataSchema, description: 'Free-form JSON object, echoed back with the result' }),
+  flowControl: Type.Optional({
+    ...FlowControlSchema,
+    description:
+      "Limits shared by every request of the key (default key: the URL's origin), across all callers and Parcs; a request waiting for capacity uses no attempt and keeps its deadline. Requests of one key in one submission must agree on the limits.",
+  }),
 };
 
 /** One HTTP request for Parc to perform. */
@@ -84,7 +89,7 @@ export const RequestDefaultsSchema = Type.Object(specFields, {
   $id: 'RequestDefaults',
   additionalProperties: false,
   description:
-    'RequestSpec fields (all but url) for every item that does not set them. headers, retry and metadata merge key by key (the item wins); other fields are replaced.',
+    'RequestSpec fields (all but url) for every item that does not set them. headers, retry, metadata and flowControl merge key by key (the item wins); other fields are replaced.',
 });
 
 export type RetrySpec = Static<typeof RetrySpecSchema>;

@@ -1,16 +1,18 @@
-import { startParcCaller } from '@parc/pipeline';
+import { DestinationControl, startParcCaller } from '@parc/pipeline';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectRedis, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage, watch } from '../lifecycle';
 import { createHttpCaller, outboundSpec } from '../outbound';
+import { destinationPolicy, destinationSpec, gateSettings } from '../destinations';
 
 export const parcCallerSpec = {
   ...commonSpec,
   ...parcRedisSpec,
   ...proxyRedisSpec,
   ...outboundSpec,
+  ...destinationSpec,
   callerBatchSize: field.integer({ env: 'CALLER_BATCH_SIZE', default: 8, min: 1, max: 1_000, description: 'Envelopes per batch from ready: small, so one slow call holds few others.' }),
   callerConcurrency: field.integer({
     env: 'CALLER_CONCURRENCY',
@@ -28,6 +30,7 @@ export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injec
   const ns = namespaceOf(config);
   const names = parcNames(config.parcId, ns);
   const http = createHttpCaller(config);
+  const policy = destinationPolicy(config);
   const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-caller.${config.parcId}`, config, app.log);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-caller.${config.parcId}`, config, app.log);
   manageStage(app, {
@@ -44,6 +47,15 @@ export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injec
         names,
         ledger: proxyRedis.ledger({ retentionMs: config.ledgerRetentionMs }),
         http,
+        destinations: {
+          control: new DestinationControl({
+            gate: proxyRedis.destinationGate({ settings: gateSettings(config) }),
+            policy,
+            logger: app.log,
+            registry: app.metrics,
+          }),
+          delayed: parcRedis.delayedQueue(names.delayed, names.due),
+        },
         batchSize: config.callerBatchSize,
         concurrency: config.callerConcurrency,
         logger: app.log,

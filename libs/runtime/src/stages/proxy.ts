@@ -71,6 +71,8 @@ export function mountProxy(app: ServiceApp, config: ProxyConfig, injected: Injec
     ledger: proxyRedis.ledger({ retentionMs: config.ledgerRetentionMs }),
     idempotency: proxyRedis.idempotency(),
     deadLetters: proxyRedis.deadLetters(),
+    // Views and pause / resume only: the gate's thresholds matter to the callers, not here.
+    destinations: proxyRedis.destinationGate(),
     inboxBacklog: () => proxyRedis.backlog(names.inbox, 'proxy-store'),
     apiKeys,
     authDisabled: options.authDisabled === true,

@@ -38,7 +38,11 @@ export interface StackOptions {
   readonly logDir?: string;
   /** Run the apps from these bundles (`<dir>/<app>/main.js`, see `bundleApps`) instead of from sources through tsx. */
   readonly bundleDir?: string;
+  /** The Parcs to run (default one, `p1`): each gets its own Parc Redis database and its own parc-incoming, parc-caller and parc-outgoing instances. */
+  readonly parcs?: readonly string[];
 }
+
+const PARC_APPS: ReadonlySet<DataPathApp> = new Set(['parc-incoming', 'parc-caller', 'parc-outgoing']);
 
 /**
  * Starts the pipeline against a real Redis (by default two databases of the test run's standing
@@ -55,6 +59,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     PROXY_REDIS_URL: options.proxyRedisUrl ?? withDb(required('REDIS_URL'), 1),
     PARC_REDIS_URL: options.parcRedisUrl ?? withDb(required('REDIS_URL'), 2),
     KAFKA_BROKERS: options.kafkaBrokers ?? required('KAFKA_BROKERS'),
+    ACTIVE_PARCS: (options.parcs ?? ['p1']).join(','),
     KAFKA_PARTITIONS: '2',
     MOVER_TICK_MS: '50',
     API_KEYS: `e2e:${API_KEY}`,
@@ -67,9 +72,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     // One at a time: on two cores, clients joining at once only slow each other down.
     for (const app of DATA_PATH_APPS) {
-      for (let n = 0; n < (options.instances?.[app] ?? 1); n++) {
-        const entry = options.bundleDir === undefined ? {} : { entry: join(options.bundleDir, app, 'main.js'), nodeArgs: ['--enable-source-maps'] };
-        instances[app].push(await startServiceProcess({ app, env, logDir, readyTimeoutMs: 60_000, ...entry }));
+      const entry = options.bundleDir === undefined ? {} : { entry: join(options.bundleDir, app, 'main.js'), nodeArgs: ['--enable-source-maps'] };
+      // A second Parc's stages read and write their own Redis database (the first keeps PARC_REDIS_URL's).
+      const parcs = PARC_APPS.has(app) ? (options.parcs ?? ['p1']) : [undefined];
+      for (const [index, parcId] of parcs.entries()) {
+        const parcEnv = parcId === undefined ? env : { ...env, PARC_ID: parcId, ...(index === 0 ? {} : { PARC_REDIS_URL: withDb(env['PARC_REDIS_URL'] as string, 2 + index) }) };
+        for (let n = 0; n < (options.instances?.[app] ?? 1); n++) {
+          instances[app].push(await startServiceProcess({ app, env: parcEnv, logDir, readyTimeoutMs: 60_000, ...entry }));
+        }
       }
     }
   } catch (error) {
