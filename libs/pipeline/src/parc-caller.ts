@@ -10,6 +10,7 @@ import type { BatchOutput } from './common/output';
 import type { HttpCallPort } from './common/http';
 import { checkTunables, stageContext, type StageContext, type StageOptions } from './common/stage-options';
 import type { Admitted, DestinationControl, Waiting } from './caller/destinations';
+import type { Leave } from './caller/waiting-room';
 
 export interface ParcCallerOptions extends StageOptions {
   /** The Parc's Redis: `ready` in, `done` out. */
@@ -46,8 +47,12 @@ export async function startParcCaller(options: ParcCallerOptions): Promise<Worke
   checkTunables(STAGE, { batchSize, concurrency });
   const calls = callMetrics(ctx.registry, 'parc_caller', 'HTTP calls to targets');
 
+  const destinations = options.destinations;
   return startParts([
-    ...(options.destinations === undefined ? [] : [async () => (options.destinations as { control: DestinationControl }).control.start()]),
+    // Half of the caller's batches may hold requests waiting for their key; the other half stays free for every other key.
+    ...(destinations === undefined
+      ? []
+      : [async () => destinations.control.start({ delayed: destinations.delayed, maxBatches: Math.max(1, Math.floor(concurrency / 2)), maxRequests: Math.max(1, Math.floor(concurrency / 2)) * batchSize })]),
     () =>
       startRelay({
         stage: STAGE,
@@ -79,58 +84,88 @@ async function handleBatch(
   const onTime = items.filter(({ envelope }) => !pastDeadline(envelope, nowMs));
   const destinations = options.destinations;
   // The destination gate first (one round trip, only for keys that need it): a request that must
-  // wait for its key is not marked in_flight and uses no attempt.
+  // wait for its key is not marked in_flight and uses no attempt. It waits in the caller's
+  // waiting room while there is space, else in the Parc's delayed set.
   const admission = destinations === undefined ? { go: onTime.map((item) => ({ item, key: '', probe: false })), waiting: [] as Waiting<Parsed>[] } : await destinations.control.admit(onTime);
-  const unsent = [...late, ...admission.waiting.map(({ item }) => item)];
+  const { seated, refused } = destinations === undefined ? { seated: [], refused: admission.waiting } : destinations.control.hold(admission.waiting, relay.signal);
+  const unsent = [...late, ...refused.map(({ item }) => item)];
   // One ledger round trip for the batch: the requests to call are marked in_flight unless
   // cancelled. Late and waiting ones are not started; a cancellation still names their end.
   const [cancelledUnsent, cancelled] = await Promise.all([
     unsent.length === 0 ? new Set<string>() : ledger.cancelled(refsOf(unsent)),
-    admission.go.length === 0
-      ? new Set<string>()
-      : ledger.advanceUnlessCancelled(admission.go.map(({ item: { envelope: { id, batchId, attempts } } }) => ({ id, batchId, state: 'in_flight', attempt: attempts.length + 1 }))),
+    admission.go.length === 0 ? new Set<string>() : ledger.advanceUnlessCancelled(admission.go.map(({ item }) => inFlight(item.envelope))),
   ]);
   const end = (envelope: Envelope, endReason: EndReason): void => {
     done({ ...withoutFlowWait(envelope), endReason });
     ctx.metrics.messages.inc({ stage: STAGE, outcome: endReason });
     ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), endReason }, 'ending without a call');
   };
+  const putBack = (waiting: Waiting<Parsed>): void => {
+    if (destinations === undefined) return;
+    waitForTurn(ctx, out, destinations.delayed, waiting);
+    destinations.control.putBack(waiting);
+  };
   for (const { envelope } of late) end(envelope, cancelledUnsent.has(envelope.id) ? 'cancelled' : 'deadline_exceeded');
-  for (const waiting of admission.waiting) {
+  for (const waiting of refused) {
     if (cancelledUnsent.has(waiting.item.envelope.id)) end(waiting.item.envelope, 'cancelled');
-    else if (destinations !== undefined) waitForTurn(ctx, out, destinations.delayed, waiting);
+    else putBack(waiting);
   }
-  const toCall: Admitted<Parsed>[] = [];
-  for (const call of admission.go) {
-    if (!cancelled.has(call.item.envelope.id)) {
-      toCall.push(call);
-      continue;
+  const call = async (admitted: Admitted<Parsed>): Promise<void> => {
+    let record: AttemptRecord | undefined;
+    try {
+      record = await perform(options.http, admitted.item.envelope, calls, relay.signal);
+    } finally {
+      // The lease goes back as soon as this call ends, not when the batch does.
+      destinations?.control.finished(admitted, record);
     }
-    destinations?.control.finished(call, undefined);
-    end(call.item.envelope, 'cancelled');
-  }
-  if (toCall.length === 0) return;
-  const records = await Promise.all(
-    toCall.map(async (call) => {
-      let record: AttemptRecord | undefined;
-      try {
-        record = await perform(options.http, call.item.envelope, calls, relay.signal);
-        return record;
-      } finally {
-        // The lease goes back as soon as this call ends, not when the batch does.
-        destinations?.control.finished(call, record);
-      }
-    }),
-  );
-  // Calls cut short by shutdown did not really happen: leave the batch for redelivery.
-  if (relay.signal.aborted) throw new Error(`${STAGE} closing: ${toCall.length} calls aborted, batch left for redelivery`);
-  toCall.forEach(({ item: { envelope } }, index) => {
-    const record = records[index] as AttemptRecord;
+    // A call cut short by shutdown did not really happen: the batch is left for redelivery.
+    if (relay.signal.aborted) return;
+    const { envelope } = admitted.item;
     done(appendAttempt(withoutFlowWait(envelope), record));
+    ctx.metrics.messages.inc({ stage: STAGE, outcome: 'called' });
     ctx.logger.debug({ stage: STAGE, ...requestFields(envelope), attempt: envelope.attempts.length + 1, status: record.status, error: record.error?.code }, 'attempt recorded');
-  });
-  ctx.metrics.messages.inc({ stage: STAGE, outcome: 'called' }, toCall.length);
+  };
+  const callUnlessCancelled = (admitted: Admitted<Parsed>, cancelledIds: ReadonlySet<string>): Promise<void> | undefined => {
+    if (!cancelledIds.has(admitted.item.envelope.id)) return call(admitted);
+    destinations?.control.finished(admitted, undefined);
+    end(admitted.item.envelope, 'cancelled');
+    return undefined;
+  };
+  // A request leaving the waiting room: one ledger round trip of its own, as it goes.
+  const leave = async (leaving: Promise<Leave<Parsed>>): Promise<void> => {
+    const how = await leaving;
+    // Shutting down: not called, not put back; the batch must be redelivered, never acknowledged.
+    if (how.kind === 'closing') throw new Error(`${STAGE} closing: a request waiting for its destination is left for redelivery`);
+    const { envelope } = how.item;
+    if (how.kind === 'go') {
+      const admitted: Admitted<Parsed> = { item: how.item, key: how.key, leaseId: how.leaseId, probe: how.probe };
+      let cancelledIds: ReadonlySet<string>;
+      try {
+        cancelledIds = await ledger.advanceUnlessCancelled([inFlight(envelope)]);
+      } catch (error) {
+        destinations?.control.finished(admitted, undefined);
+        throw error;
+      }
+      await callUnlessCancelled(admitted, cancelledIds);
+      return;
+    }
+    const cancelledIds = await ledger.cancelled(refsOf([how.item]));
+    if (cancelledIds.has(envelope.id)) end(envelope, 'cancelled');
+    else if (how.kind === 'late') end(envelope, 'deadline_exceeded');
+    else if (destinations !== undefined) {
+      const { key, limits } = destinations.control.limitsOf(envelope);
+      putBack({ item: how.item, key, limits, reason: how.reason, turnAtMs: how.turnAtMs });
+    }
+  };
+  const work = [...admission.go.map((admitted) => callUnlessCancelled(admitted, cancelled)), ...seated.map(leave)];
+  const results = await Promise.allSettled(work);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  // Calls cut short and requests still held at shutdown: leave the batch for redelivery.
+  if (relay.signal.aborted) throw new Error(`${STAGE} closing: batch of ${items.length} left for redelivery`);
 }
+
+const inFlight = ({ id, batchId, attempts }: Envelope) => ({ id, batchId, state: 'in_flight' as const, attempt: attempts.length + 1 });
 
 /**
  * Puts a request back in the Parc's delayed set until its turn, with its place in line; never

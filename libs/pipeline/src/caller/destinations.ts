@@ -1,9 +1,10 @@
-import { flowKeyOf, type AttemptRecord, type Envelope } from '@parc/envelope';
-import type { QueueLogger } from '@parc/queue';
+import { deadlineAtMs, flowKeyOf, type AttemptRecord, type Envelope } from '@parc/envelope';
+import type { DelayedQueue, QueueLogger } from '@parc/queue';
 import { registerOnce, type CloseStep } from '@parc/service-kit';
 import type { CallOutcome, CallReport, DestinationGate, FlowLimits, OutcomeTally, WaitReason } from '@parc/store';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { startTicker } from '../common/ticker';
+import { WaitingRoom, type Leave, type RoomAsk, type RoomDecision, type ToHold } from './waiting-room';
 
 /** The operator's limits (docs/destinations.md). */
 export interface DestinationPolicy {
@@ -27,8 +28,20 @@ export interface Admitted<T> {
 /** A request that waits for its key's capacity (no attempt used). */
 export interface Waiting<T> {
   readonly item: T;
+  readonly key: string;
+  readonly limits: FlowLimits;
   readonly reason: WaitReason;
   readonly turnAtMs: number;
+}
+
+/** How the caller's waiting room is sized, and where requests that do not fit wait. */
+export interface WaitingRoomSettings {
+  /** The Parc's delayed set: the room brings requests of a moving key forward from it. */
+  readonly delayed: DelayedQueue;
+  /** Batches that may hold waiting requests at once. */
+  readonly maxBatches: number;
+  /** Waiting requests held at once. */
+  readonly maxRequests: number;
 }
 
 export interface DestinationControlOptions {
@@ -101,12 +114,14 @@ export class DestinationControl {
   private readonly waits: Counter<'reason'>;
   private readonly gatedCalls: Counter;
   private readonly restrictedGauge: Gauge;
+  private readonly heldGauge: Gauge;
+  private room: WaitingRoom<unknown> | undefined;
 
   constructor(private readonly options: DestinationControlOptions) {
     const { registry } = options;
     this.waits = registerOnce(registry, 'parc_caller_destination_waits_total', (register) => new Counter({
       name: 'parc_caller_destination_waits_total',
-      help: "Requests put back to wait for their destination key (no attempt used), by reason: rate, parallelism, paused, breaker_open, retry_after.",
+      help: "Answers 'wait' from the destination gate (no attempt used; a request held in the waiting room may be told several times), by reason: rate, parallelism, paused, breaker_open, retry_after.",
       labelNames: ['reason'],
       registers: [register],
     }));
@@ -120,6 +135,11 @@ export class DestinationControl {
       help: 'Destination keys restricted now (paused, breaker open or half-open, Retry-After in force), as this caller last heard.',
       registers: [register],
     }));
+    this.heldGauge = registerOnce(registry, 'parc_caller_destination_held', (register) => new Gauge({
+      name: 'parc_caller_destination_held',
+      help: "Requests held in this caller's waiting room for their destination key's capacity (their batches unacknowledged).",
+      registers: [register],
+    }));
   }
 
   /** The key and the limits that apply to a request. */
@@ -131,40 +151,94 @@ export class DestinationControl {
     return { key, limits: stricter(own, this.options.policy.perOrigin.get(key)) };
   }
 
-  /** Splits requests into those to call now and those to put back; one gate round trip at most. */
+  /**
+   * Splits requests into those to call now and those that wait; one gate round trip at most.
+   * Requests back from the delayed set keep their place in line while the waiting room can take
+   * them; when it cannot, they queue afresh, so a full room never sends them round every 5 ms.
+   */
   async admit<T extends { readonly envelope: Envelope }>(items: readonly T[]): Promise<{ go: Admitted<T>[]; waiting: Waiting<T>[] }> {
     const go: Admitted<T>[] = [];
     const waiting: Waiting<T>[] = [];
-    const gated: { item: T; key: string; limits: FlowLimits }[] = [];
+    const gated: { item: T; ask: RoomAsk }[] = [];
+    const keepPlace = this.room === undefined || this.room.hasRoom();
     for (const item of items) {
-      const { key, limits } = this.limitsOf(item.envelope);
-      if (hasLimits(limits) || this.restricted.has(key) || item.envelope.flowWait !== undefined) gated.push({ item, key, limits });
-      else go.push({ item, key, probe: false });
+      const { envelope } = item;
+      const { key, limits } = this.limitsOf(envelope);
+      if (!(hasLimits(limits) || this.restricted.has(key) || envelope.flowWait !== undefined)) {
+        go.push({ item, key, probe: false });
+        continue;
+      }
+      const flowWait = keepPlace ? envelope.flowWait : undefined;
+      gated.push({ item, ask: { key, requestId: envelope.id, limits, leaseMs: envelope.request.timeoutMs + LEASE_MARGIN_MS, turnAtMs: flowWait?.turnAtMs ?? 0, waits: envelope.flowWait?.waits ?? 0 } });
     }
     if (gated.length === 0) return { go, waiting };
-    const leases = gated.map(() => `${this.instance}:${++this.serial}`);
-    const decisions = await this.options.gate.pass(
-      gated.map(({ item: { envelope }, key, limits }, index) => ({
-        key,
-        requestId: envelope.id,
-        leaseId: leases[index] as string,
-        leaseMs: envelope.request.timeoutMs + LEASE_MARGIN_MS,
-        limits,
-        ...(envelope.flowWait === undefined ? {} : { turnAtMs: envelope.flowWait.turnAtMs, waits: envelope.flowWait.waits }),
-      })),
-    );
-    gated.forEach(({ item, key }, index) => {
-      const decision = decisions[index];
-      if (decision === undefined) throw new Error(`the destination gate answered ${decisions.length} of ${gated.length} requests`);
-      if (decision.kind === 'go') {
-        go.push({ item, key, leaseId: leases[index] as string, probe: decision.probe });
-        this.gatedCalls.inc();
-      } else {
-        waiting.push({ item, reason: decision.reason, turnAtMs: decision.turnAtMs });
-        this.waits.inc({ reason: decision.reason });
-      }
+    const decisions = await this.pass(gated.map(({ ask }) => ask));
+    gated.forEach(({ item, ask: { key, limits } }, index) => {
+      const decision = decisions[index] as RoomDecision;
+      if (decision.kind === 'go') go.push({ item, key, leaseId: decision.leaseId, probe: decision.probe });
+      else waiting.push({ item, key, limits, reason: decision.reason, turnAtMs: decision.turnAtMs });
     });
     return { go, waiting };
+  }
+
+  /**
+   * Seats what it can of one batch's waiting requests in the waiting room (docs/destinations.md);
+   * the rest go to the delayed set. Aborting `signal` (shutdown) makes the seated ones leave as closing.
+   */
+  hold<T extends { readonly envelope: Envelope }>(waiting: readonly Waiting<T>[], signal: AbortSignal): { seated: Promise<Leave<T>>[]; refused: Waiting<T>[] } {
+    const room = this.room as WaitingRoom<T> | undefined;
+    if (room === undefined || waiting.length === 0) return { seated: [], refused: [...waiting] };
+    const byHold = new Map<ToHold<T>, Waiting<T>>();
+    const holds = waiting.map((entry) => {
+      const { envelope } = entry.item;
+      const hold: ToHold<T> = {
+        item: entry.item,
+        key: entry.key,
+        requestId: envelope.id,
+        limits: entry.limits,
+        leaseMs: envelope.request.timeoutMs + LEASE_MARGIN_MS,
+        reason: entry.reason,
+        turnAtMs: entry.turnAtMs,
+        waits: (envelope.flowWait?.waits ?? 0) + 1,
+        deadlineMs: deadlineAtMs(envelope),
+      };
+      byHold.set(hold, entry);
+      return hold;
+    });
+    const { seated, refused } = room.hold(holds, signal);
+    this.heldGauge.set(room.size);
+    return { seated, refused: refused.map((hold) => byHold.get(hold) as Waiting<T>) };
+  }
+
+  /** A request went to the delayed set to wait: the room may bring it forward when its key moves. */
+  putBack(waiting: Waiting<{ readonly envelope: Envelope }>): void {
+    if (waiting.reason === 'rate' || waiting.reason === 'parallelism') this.room?.remember(waiting.key, waiting.item.envelope.id);
+  }
+
+  /** One gate round trip; each request that may go gets a lease id of its own. */
+  private async pass(asks: readonly RoomAsk[]): Promise<RoomDecision[]> {
+    const leases = asks.map(() => `${this.instance}:${++this.serial}`);
+    const decisions = await this.options.gate.pass(
+      asks.map((ask, index) => ({
+        key: ask.key,
+        requestId: ask.requestId,
+        leaseId: leases[index] as string,
+        leaseMs: ask.leaseMs,
+        limits: ask.limits,
+        ...(ask.turnAtMs > 0 ? { turnAtMs: ask.turnAtMs } : {}),
+        ...(ask.waits > 0 ? { waits: ask.waits } : {}),
+      })),
+    );
+    if (decisions.length !== asks.length) throw new Error(`the destination gate answered ${decisions.length} of ${asks.length} requests`);
+    this.heldGauge.set(this.room?.size ?? 0);
+    return decisions.map((decision, index): RoomDecision => {
+      if (decision.kind === 'go') {
+        this.gatedCalls.inc();
+        return { kind: 'go', leaseId: leases[index] as string, probe: decision.probe };
+      }
+      this.waits.inc({ reason: decision.reason });
+      return decision;
+    });
   }
 
   /** A call ended (`record`), or never happened (`undefined`: cancelled, or cut short by shutdown). */
@@ -194,8 +268,14 @@ export class DestinationControl {
     }
   }
 
-  /** The periodic sync; closing it sends what is left and gives back every lease. */
-  start(): CloseStep {
+  /**
+   * The periodic sync, and the waiting room when `room` is given; closing empties the room (its
+   * requests' batches are redelivered), sends what is left and gives back every lease.
+   */
+  start(room?: WaitingRoomSettings): CloseStep {
+    if (room !== undefined) {
+      this.room = new WaitingRoom<unknown>({ ...room, pass: (asks) => this.pass(asks), logger: this.options.logger });
+    }
     const ticker = startTicker({
       name: 'destination sync',
       intervalMs: this.options.syncIntervalMs ?? 250,
@@ -208,6 +288,8 @@ export class DestinationControl {
     return {
       name: ticker.name,
       close: async () => {
+        this.room?.close();
+        this.heldGauge.set(0);
         await ticker.close();
         await this.releasing;
         await this.sync().catch((error: unknown) => this.options.logger.warn({ err: error }, 'last destination sync failed; those outcomes are not counted'));
@@ -252,6 +334,10 @@ export class DestinationControl {
         await this.options.gate.release(batch).catch((error: unknown) => {
           this.options.logger.warn({ err: error, leases: batch.length }, 'could not give leases back to the destination gate; they expire by themselves');
         });
+        // The slots are free at the gate now: wake the requests of those keys held here.
+        const freed = new Map<string, number>();
+        for (const { key } of batch) freed.set(key, (freed.get(key) ?? 0) + 1);
+        for (const [key, count] of freed) this.room?.released(key, count);
       }
     } finally {
       this.releasing = undefined;
