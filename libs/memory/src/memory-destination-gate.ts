@@ -398,8 +398,11 @@ export class MemoryDestinationGate implements DestinationGate {
     }
     if (now - start >= windowMs) {
       const windowMean = window.durationSum / window.calls;
-      // The no-load latency follows a faster window at once and a slower one only slowly.
-      noLoad = noLoad === undefined || windowMean < noLoad ? windowMean : noLoad + (windowMean - noLoad) * 0.05;
+      // The no-load latency follows a faster window at once, and a slower one only slowly and only
+      // when the window did not fill the limit: latency measured at the limit is the queue the
+      // limit builds, and following it would let the limit grow into the destination's overload.
+      if (noLoad === undefined || windowMean < noLoad) noLoad = windowMean;
+      else if (!window.saturated && window.overloads === 0) noLoad += (windowMean - noLoad) * 0.05;
       if (window.overloads === 0) {
         if (windowMean > noLoad * latencyTolerance) {
           limit *= 0.9;

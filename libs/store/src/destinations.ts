@@ -145,6 +145,7 @@ export const DEFAULT_GATE_SETTINGS: GateSettings = Object.freeze({
   // Off by default for now (0 turns a trigger off): on, it held back the deliberate failures and
   // retries of the end-to-end scenarios, where one origin answers a large share of 5xx by design.
   breaker: Object.freeze({ consecutiveFailures: 0, minCalls: 0, windowMs: 10_000, failureRatio: 0.5, cooldownMs: 5_000, maxCooldownMs: 60_000 }),
-  adaptive: Object.freeze({ initialLimit: 4, maxLimit: 256, windowMs: 500, latencyTolerance: 2 }),
+  // Latency 1.5× the no-load level means a queue half the limit deep at the destination: back off.
+  adaptive: Object.freeze({ initialLimit: 4, maxLimit: 256, windowMs: 500, latencyTolerance: 1.5 }),
   recheckMs: 1_000,
 });

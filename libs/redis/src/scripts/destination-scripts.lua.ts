@@ -139,7 +139,8 @@ local function record(key, s, f, o, trailing, hadSuccess, durSum)
   end
   if now - wstart >= AD_WINDOW then
     local wmean = wd / wc
-    if nl == nil or wmean < nl then nl = wmean else nl = nl + (wmean - nl) * 0.05 end
+    -- Drifts up only in a window that did not fill the limit (see MemoryDestinationGate.adapt).
+    if nl == nil or wmean < nl then nl = wmean elseif (not wsat) and wov == 0 then nl = nl + (wmean - nl) * 0.05 end
     if wov == 0 then
       if wmean > nl * AD_TOL then
         lim = lim * 0.9
