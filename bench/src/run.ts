@@ -30,7 +30,7 @@ import { startInMemorySystem } from './systems/inmemory';
 import { DEFAULT_REFINE } from './refine';
 import { compareRuns, runRatios, writeReport } from './report';
 import { fmtRatio } from './report/format';
-import { runDestinationBench } from './destinations/main';
+import { DESTINATION_DEFAULTS as DESTINATION_BENCH_DEFAULTS, isOverloadMode, OVERLOAD_MODES, runDestinationBench } from './destinations/main';
 
 const ROOT = join(__dirname, '../..');
 
@@ -45,14 +45,19 @@ const SYSTEMS: Record<'P' | 'A' | 'B', { start: StartSystem; redis: boolean; kaf
   B: { start: startInMemorySystem, redis: false, kafka: false },
 };
 
-/** The destination bench's options and their defaults. */
-const DESTINATION_DEFAULTS = { capacity: 40, requests: 20_000, 'target-latency-ms': 20, 'overload-mode': '429' } as const;
+/** The destination bench's options, named as on the command line, with the defaults destinations/main.ts owns. */
+const DESTINATION_DEFAULTS = {
+  capacity: DESTINATION_BENCH_DEFAULTS.capacity,
+  requests: DESTINATION_BENCH_DEFAULTS.requests,
+  'target-latency-ms': DESTINATION_BENCH_DEFAULTS.targetLatencyMs,
+  'overload-mode': DESTINATION_BENCH_DEFAULTS.overloadMode,
+} as const;
 const DESTINATION_OPTIONS = Object.keys(DESTINATION_DEFAULTS) as (keyof typeof DESTINATION_DEFAULTS)[];
 const MATRIX_OPTIONS = ['full', 'systems', 'compare', 'latencies', 'failures', 'rates', 'step-ms', 'probes', 'profile'] as const;
 
 const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT] [--compare RUN.json]
                           [--latencies MS,…] [--failures F,…] [--rates N,…] [--step-ms MS] [--probes N] [--profile DIR]
-       npm run bench -- --destinations [--capacity N] [--requests N] [--target-latency-ms MS] [--overload-mode 429|slow] [--label TEXT]
+       npm run bench -- --destinations [--capacity N] [--requests N] [--target-latency-ms MS] [--overload-mode ${OVERLOAD_MODES.join('|')}] [--label TEXT]
   --full           the full matrix: 0/20/200 ms × 0/10 % (default: the quick one, 20 ms × 0/10 %)
   --systems        which systems to run, in order (default P,A,B)
   --label TEXT     a label for the report
@@ -68,8 +73,9 @@ const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT]
   --capacity N            the target's hidden capacity, calls in flight (default ${DESTINATION_DEFAULTS.capacity})
   --requests N            requests per variant (default ${DESTINATION_DEFAULTS.requests})
   --target-latency-ms MS  the target's latency within its capacity (default ${DESTINATION_DEFAULTS['target-latency-ms']})
-  --overload-mode MODE    beyond the capacity: 429 (answered at once, Retry-After: 1) or slow (latency grows
-                          with the excess) (default ${DESTINATION_DEFAULTS['overload-mode']})`;
+  --overload-mode MODE    beyond the capacity: shed (up to N more wait in a queue, the rest get 429 with
+                          Retry-After: 1), 429 (every excess call answered at once with 429, Retry-After: 1)
+                          or slow (latency grows with the excess) (default ${DESTINATION_DEFAULTS['overload-mode']})`;
 
 type Arguments = { [name in 'systems' | 'label' | 'compare' | 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes' | 'profile' | keyof typeof DESTINATION_DEFAULTS]?: string } & {
   full: boolean;
@@ -154,8 +160,8 @@ function wholeNumber(name: 'capacity' | 'requests' | 'target-latency-ms', min: n
 
 async function destinations(): Promise<void> {
   const mode = argument('overload-mode') ?? DESTINATION_DEFAULTS['overload-mode'];
-  if (mode !== '429' && mode !== 'slow') {
-    process.stderr.write(`--overload-mode takes 429 or slow, got ${mode}\n${USAGE}\n`);
+  if (!isOverloadMode(mode)) {
+    process.stderr.write(`--overload-mode takes ${OVERLOAD_MODES.join(', ')}; got ${mode}\n${USAGE}\n`);
     process.exit(2);
   }
   await runDestinationBench(

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --destinations`: Parc's flow control against a destination with a hidden
  * capacity (bench/README.md, "Destinations"). Starts P once, warms it up, then runs four
- * variants one after another — no limit, parallelism N/4, parallelism N, adaptive — each one
+ * variants one after another — no limit, parallelism N/2, parallelism N, adaptive — each one
  * batch of requests with its own flow-control key, and writes
  * `bench/results/destinations-<UTC time>-<commit>.{json,md,svg}`.
  */
@@ -18,6 +18,8 @@ import { startParcSystem } from '../systems/parc';
 import { variantsFor } from './analysis';
 import { destinationRunName, writeDestinationReport } from './report';
 import { startCapacityTarget, type OverloadMode } from './target';
+
+export { isOverloadMode, OVERLOAD_MODES } from './target';
 import { CHUNK, DESTINATION_RETRY, quiet, runVariant, type VariantRecord } from './variant';
 
 const ROOT = join(__dirname, '../../..');
@@ -31,6 +33,14 @@ export interface DestinationBenchOptions {
   readonly overloadMode: OverloadMode;
   readonly label: string;
 }
+
+/**
+ * The defaults: N = 20 calls at once, 100 ms each, so C = N / latency = 200 requests/s — well
+ * inside what P moves on a 2-core machine (its ceiling there is ~2,000/s), so that the bench
+ * measures flow control and not P's own throughput; a call beyond N queues at the target (up to
+ * N more), beyond 2N it is shed with 429.
+ */
+export const DESTINATION_DEFAULTS = { capacity: 20, requests: 20_000, targetLatencyMs: 100, overloadMode: 'shed' } as const satisfies Omit<DestinationBenchOptions, 'label'>;
 
 /** Warm-up before the first variant (not recorded): JIT, the Kafka JVM's above all, pools and consumer assignments. */
 const WARM_UP = { rate: 1_000, durationMs: 30_000 } as const;
@@ -50,7 +60,7 @@ export async function runDestinationBench(options: DestinationBenchOptions, say:
   const redis = await startLocalRedis();
   const kafka = await startLocalKafka();
   const logDir = mkdtempSync(join(tmpdir(), 'parc-bench-destinations-'));
-  say(`destinations: starting P (logs in ${logDir}); target capacity N = ${options.capacity}, ${options.targetLatencyMs} ms, overload mode ${options.overloadMode}`);
+  say(`destinations: starting P (logs in ${logDir}); target capacity N = ${options.capacity}, ${options.targetLatencyMs} ms (C = ${options.targetLatencyMs > 0 ? `${Math.round(options.capacity / (options.targetLatencyMs / 1000))}/s` : 'unbounded'}), overload mode ${options.overloadMode}`);
   const system = await startParcSystem({ redisUrl: redis.url, kafkaBrokers: kafka.brokers, egressAllowList, logDir });
   const variants: VariantRecord[] = [];
   try {
@@ -59,7 +69,7 @@ export async function runDestinationBench(options: DestinationBenchOptions, say:
     const warmDeadline = performance.now() + 60_000;
     while (receiver.results.size < warm.sent.length && performance.now() < warmDeadline) await new Promise((resolve) => setTimeout(resolve, 200));
     await quiet({ receiver, target });
-    const context = { ingressUrl: system.ingressUrl, target, receiver, capacity: options.capacity, requests: options.requests, runTag, say };
+    const context = { ingressUrl: system.ingressUrl, target, receiver, capacity: options.capacity, latencyMs: options.targetLatencyMs, requests: options.requests, runTag, say };
     for (const spec of variantsFor(options.capacity)) {
       say(`destinations: (${spec.id}) ${spec.title}: ${options.requests} requests`);
       const result = await runVariant(context, spec);
@@ -67,7 +77,8 @@ export async function runDestinationBench(options: DestinationBenchOptions, say:
       say(
         `destinations: (${spec.id}) ${result.complete ? `finished in ${(result.finishMs / 1000).toFixed(1)} s` : 'INCOMPLETE'}; ` +
           `target calls ${result.target.calls}, 429 ${result.target.tooMany}, abandoned ${result.target.aborted} (${(result.overloadShare * 100).toFixed(2)} %); ` +
-          `attempts ${result.attempts} (${result.attemptsPerRequest}/request); failed ${result.failed}; max in flight ${result.target.maxInFlight}, ` +
+          `attempts ${result.attempts} (${result.attemptsPerRequest}/request); failed ${result.failed}; max in flight ${result.target.maxInFlight}, max queued ${result.target.maxQueued}, ` +
+          `mean latency ${result.target.meanLatencyMs} ms, 2xx/s (steady) ${result.settling.okRate}, ` +
           `settled ${result.settling.settledMs === undefined ? 'never' : `${(result.settling.settledMs / 1000).toFixed(1)} s`}`,
       );
       await quiet({ receiver, target });

@@ -21,8 +21,10 @@ const GATE_POLL_MS = 250;
 /** Everything recorded of a variant: its result, and the time series behind it. */
 export interface VariantRecord extends VariantResult {
   readonly perSecond: readonly TargetSecond[];
-  /** Per 100 ms: [ms since the first submission, mean in flight, max in flight]. */
+  /** Per 100 ms: [ms since the first submission, mean in flight, max in flight] (calls being served). */
   readonly inFlight: readonly (readonly [number, number, number])[];
+  /** Per 100 ms: [ms since the first submission, mean queued, max queued] (calls waiting at the target, shed mode). */
+  readonly queued: readonly (readonly [number, number, number])[];
   readonly gateTimeline: readonly GatePoint[];
 }
 
@@ -31,6 +33,8 @@ export interface VariantContext {
   readonly target: CapacityTarget;
   readonly receiver: BenchReceiver;
   readonly capacity: number;
+  /** The target's latency per call, ms (C = capacity / latency). */
+  readonly latencyMs: number;
   readonly requests: number;
   /** Distinguishes this run's keys from an earlier run's on the same Redis. */
   readonly runTag: string;
@@ -126,7 +130,7 @@ export async function runVariant(context: VariantContext, spec: VariantSpec): Pr
     await sleep(50);
     if (performance.now() - lastReport >= 10_000) {
       lastReport = performance.now();
-      say(`${spec.id}: ${receiver.results.size}/${accepted} callbacks after ${((lastReport - started) / 1000).toFixed(0)} s; target in flight ${target.inFlight()}`);
+      say(`${spec.id}: ${receiver.results.size}/${accepted} callbacks after ${((lastReport - started) / 1000).toFixed(0)} s; target in flight ${target.inFlight()}, queued ${target.queued()}`);
     }
   }
   const complete = receiver.results.size >= accepted && accepted > 0;
@@ -140,13 +144,20 @@ export async function runVariant(context: VariantContext, spec: VariantSpec): Pr
     for (const id of batchIds) await request(`${context.ingressUrl}/v1/batches/${id}`, { method: 'DELETE', dispatcher: agent, headers: { authorization: headers.authorization } }).then((r) => r.body.dump(), () => undefined);
   }
 
-  const totals = samples.reduce((sum, s) => ({ calls: sum.calls + s.calls, ok: sum.ok + s.ok, tooMany: sum.tooMany + s.tooMany, aborted: sum.aborted + s.aborted, maxInFlight: Math.max(sum.maxInFlight, s.maxInFlight) }), {
-    calls: 0,
-    ok: 0,
-    tooMany: 0,
-    aborted: 0,
-    maxInFlight: 0,
-  });
+  const sums = samples.reduce(
+    (sum, s) => ({
+      calls: sum.calls + s.calls,
+      ok: sum.ok + s.ok,
+      tooMany: sum.tooMany + s.tooMany,
+      aborted: sum.aborted + s.aborted,
+      maxInFlight: Math.max(sum.maxInFlight, s.maxInFlight),
+      maxQueued: Math.max(sum.maxQueued, s.maxQueued),
+      latencySumMs: sum.latencySumMs + s.meanLatencyMs * s.ok,
+    }),
+    { calls: 0, ok: 0, tooMany: 0, aborted: 0, maxInFlight: 0, maxQueued: 0, latencySumMs: 0 },
+  );
+  const { latencySumMs, ...counted } = sums;
+  const totals = { ...counted, meanLatencyMs: sums.ok > 0 ? Math.round((latencySumMs / sums.ok) * 10) / 10 : 0 };
   const attempts = results.reduce((sum, r) => sum + r.attempts, 0);
   const succeeded = results.filter((r) => r.status === 'succeeded').length;
   const limits = gateTimeline.map((p) => p.learnedLimit).filter((limit): limit is number => limit !== undefined);
@@ -173,7 +184,7 @@ export async function runVariant(context: VariantContext, spec: VariantSpec): Pr
     attemptsPerRequest: results.length > 0 ? Math.round((attempts / results.length) * 100) / 100 : 0,
     target: totals,
     overloadShare: totals.calls > 0 ? (totals.tooMany + totals.aborted) / totals.calls : 0,
-    settling: settling(samples, context.capacity),
+    settling: settling(samples, context.capacity, context.latencyMs),
     gate: {
       ...(limits.length > 0 ? { maxLearnedLimit: Math.max(...limits), lastLearnedLimit: limits[limits.length - 1] as number } : {}),
       breakerOpenings,
@@ -183,6 +194,7 @@ export async function runVariant(context: VariantContext, spec: VariantSpec): Pr
     },
     perSecond: perSecond(samples),
     inFlight: samples.map((s) => [Math.round(s.tMs), Math.round(s.meanInFlight * 10) / 10, s.maxInFlight] as const),
+    queued: samples.map((s) => [Math.round(s.tMs), Math.round(s.meanQueued * 10) / 10, s.maxQueued] as const),
     gateTimeline,
   };
 }
@@ -195,7 +207,7 @@ export async function quiet(context: Pick<VariantContext, 'receiver' | 'target'>
   while (performance.now() < deadline && still < 3) {
     await sleep(1_000);
     const seen = context.receiver.results.size;
-    still = seen === last && context.target.inFlight() === 0 ? still + 1 : 0;
+    still = seen === last && context.target.inFlight() === 0 && context.target.queued() === 0 ? still + 1 : 0;
     last = seen;
   }
 }
