@@ -301,6 +301,12 @@ export class MemoryDestinationGate implements DestinationGate {
       return wait(reason, state.queueAt);
     };
 
+    if (state.queueAt > now) {
+      // The queue's tail follows the requests still waiting: requests a caller brought forward
+      // went before their turns, and the turns they left behind must not hold newcomers back.
+      state.waiting.dropThrough(now - MINUTE_MS);
+      state.queueAt = Math.min(state.queueAt, now + state.waiting.size * pace);
+    }
     // A newcomer while turns are still handed out goes behind them, room or not.
     if (turnAt === 0 && pace > 0 && state.queueAt > now) {
       // Requests queueing for an adaptive key say its limit is reached as much as a full lease set does.

@@ -227,6 +227,16 @@ for i = 14, #ARGV, 11 do
         wait(reason, queueAt)
       end
     end
+    if queueAt > now then
+      -- The queue's tail follows the requests still waiting: requests a caller brought forward
+      -- went before their turns, and the turns they left behind must not hold newcomers back.
+      redis.call('ZREMRANGEBYSCORE', waitKey, '-inf', now - 60000)
+      local tail = now + redis.call('ZCARD', waitKey) * pace
+      if tail < queueAt then
+        queueAt = tail
+        redis.call('HSET', h, 'q', queueAt)
+      end
+    end
     local leases, log = K('ls', key), K('log', key)
     if turnAt == 0 and pace > 0 and queueAt > now then
       -- Requests queueing for an adaptive key say its limit is reached as much as a full lease set does.

@@ -78,6 +78,29 @@ export function describeGateConformance(target: GateConformanceTarget): void {
       expect((await gate.get(key))?.waiting).toBe(2);
     });
 
+    it('keeps the queue as long as the requests still waiting: turns left behind by requests that went early hold no newcomer back', async () => {
+      const limits = { parallelism: 1 };
+      const first = Array.from({ length: 20 }, () => ask(limits));
+      const decisions = await gate.pass(first);
+      expect(kinds(decisions).filter((kind) => kind === 'go')).toHaveLength(1);
+      const lastTurn = turnOf(decisions[19]);
+      expect(lastTurn).toBeGreaterThan(clock + 1_000);
+      // Each waiting request is brought forward and goes as soon as the one before it is done.
+      let holder = first[0] as PassRequest;
+      for (let i = 1; i < first.length; i++) {
+        clock += 10;
+        await gate.release([{ key, leaseId: holder.leaseId, outcome: 'success', durationMs: 10 }]);
+        holder = { ...(first[i] as PassRequest), leaseId: `l-early-${i}`, turnAtMs: turnOf(decisions[i]), waits: 1 };
+        expect(await gate.pass([holder])).toEqual([{ kind: 'go', probe: false }]);
+      }
+      await gate.release([{ key, leaseId: holder.leaseId, outcome: 'success', durationMs: 10 }]);
+      expect((await gate.get(key))?.waiting).toBe(0);
+      // Well before the last turn handed out, with no one waiting, a newcomer goes at once.
+      clock += 10;
+      expect(clock).toBeLessThan(lastTurn);
+      expect(kinds(await gate.pass([ask(limits)]))).toEqual(['go']);
+    });
+
     it('holds a rate over a sliding window', async () => {
       const limits = { rate: 3, periodMs: 1_000 };
       const decisions = await gate.pass([ask(limits), ask(limits), ask(limits), ask(limits), ask(limits)]);
