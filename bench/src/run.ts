@@ -30,7 +30,7 @@ import { startInMemorySystem } from './systems/inmemory';
 import { DEFAULT_REFINE } from './refine';
 import { compareRuns, runRatios, writeReport } from './report';
 import { fmtRatio } from './report/format';
-import { DESTINATION_DEFAULTS as DESTINATION_BENCH_DEFAULTS, isOverloadMode, OVERLOAD_MODES, runDestinationBench } from './destinations/main';
+import { DESTINATION_DEFAULTS as DESTINATION_BENCH_DEFAULTS, DESTINATION_VARIANT_IDS, isOverloadMode, isVariantId, OVERLOAD_MODES, runDestinationBench } from './destinations/main';
 
 const ROOT = join(__dirname, '../..');
 
@@ -51,13 +51,14 @@ const DESTINATION_DEFAULTS = {
   requests: DESTINATION_BENCH_DEFAULTS.requests,
   'target-latency-ms': DESTINATION_BENCH_DEFAULTS.targetLatencyMs,
   'overload-mode': DESTINATION_BENCH_DEFAULTS.overloadMode,
+  variants: DESTINATION_VARIANT_IDS.join(','),
 } as const;
 const DESTINATION_OPTIONS = Object.keys(DESTINATION_DEFAULTS) as (keyof typeof DESTINATION_DEFAULTS)[];
 const MATRIX_OPTIONS = ['full', 'systems', 'compare', 'latencies', 'failures', 'rates', 'step-ms', 'probes', 'profile'] as const;
 
 const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT] [--compare RUN.json]
                           [--latencies MS,…] [--failures F,…] [--rates N,…] [--step-ms MS] [--probes N] [--profile DIR]
-       npm run bench -- --destinations [--capacity N] [--requests N] [--target-latency-ms MS] [--overload-mode ${OVERLOAD_MODES.join('|')}] [--label TEXT]
+       npm run bench -- --destinations [--capacity N] [--requests N] [--target-latency-ms MS] [--overload-mode ${OVERLOAD_MODES.join('|')}] [--variants a,b,c,d] [--label TEXT]
   --full           the full matrix: 0/20/200 ms × 0/10 % (default: the quick one, 20 ms × 0/10 %)
   --systems        which systems to run, in order (default P,A,B)
   --label TEXT     a label for the report
@@ -75,7 +76,9 @@ const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT]
   --target-latency-ms MS  the target's latency within its capacity (default ${DESTINATION_DEFAULTS['target-latency-ms']})
   --overload-mode MODE    beyond the capacity: shed (up to N more wait in a queue, the rest get 429 with
                           Retry-After: 1), 429 (every excess call answered at once with 429, Retry-After: 1)
-                          or slow (latency grows with the excess) (default ${DESTINATION_DEFAULTS['overload-mode']})`;
+                          or slow (latency grows with the excess) (default ${DESTINATION_DEFAULTS['overload-mode']})
+  --variants LIST         which variants to run, for tuning one of them (default ${DESTINATION_DEFAULTS.variants};
+                          the targets comparing with a variant left out are reported as unmeasured)`;
 
 type Arguments = { [name in 'systems' | 'label' | 'compare' | 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes' | 'profile' | keyof typeof DESTINATION_DEFAULTS]?: string } & {
   full: boolean;
@@ -105,6 +108,7 @@ function parseArguments(argv: readonly string[]): Arguments {
         requests: text,
         'target-latency-ms': text,
         'overload-mode': text,
+        variants: text,
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -164,8 +168,13 @@ async function destinations(): Promise<void> {
     process.stderr.write(`--overload-mode takes ${OVERLOAD_MODES.join(', ')}; got ${mode}\n${USAGE}\n`);
     process.exit(2);
   }
+  const variants = (argument('variants') ?? DESTINATION_DEFAULTS.variants).split(',');
+  if (variants.length === 0 || !variants.every(isVariantId)) {
+    process.stderr.write(`--variants takes a comma-separated list of ${DESTINATION_VARIANT_IDS.join(', ')}; got ${argument('variants')}\n${USAGE}\n`);
+    process.exit(2);
+  }
   await runDestinationBench(
-    { capacity: wholeNumber('capacity', 1), requests: wholeNumber('requests', 1), targetLatencyMs: wholeNumber('target-latency-ms', 0), overloadMode: mode, label: argument('label') ?? '' },
+    { variants, capacity: wholeNumber('capacity', 1), requests: wholeNumber('requests', 1), targetLatencyMs: wholeNumber('target-latency-ms', 0), overloadMode: mode, label: argument('label') ?? '' },
     say,
   );
 }

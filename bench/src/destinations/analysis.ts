@@ -8,13 +8,20 @@ import { type TargetSample } from './target';
 /** A variant's flow control, as submitted (the key is added per variant). */
 export interface VariantSpec {
   /** a, b, c, d: the report's names. */
-  readonly id: 'a' | 'b' | 'c' | 'd';
+  readonly id: VariantId;
   readonly title: string;
   /** `flowControl` without its key; empty: the key only. */
   readonly limits: { readonly parallelism?: number; readonly adaptive?: boolean };
 }
 
 /** The four variants for a capacity of N calls in flight. */
+export const DESTINATION_VARIANT_IDS = ['a', 'b', 'c', 'd'] as const;
+export type VariantId = (typeof DESTINATION_VARIANT_IDS)[number];
+
+export function isVariantId(value: string): value is VariantId {
+  return (DESTINATION_VARIANT_IDS as readonly string[]).includes(value);
+}
+
 export function variantsFor(capacity: number): VariantSpec[] {
   const low = Math.max(1, Math.floor(capacity / 2));
   return [
@@ -245,7 +252,7 @@ const percent = (fraction: number): string => `${(fraction * 100).toFixed(2)} %`
 /** The issue's targets for the adaptive variant (d), against the others. */
 export function destinationTargets(results: readonly VariantResult[]): DestinationTarget[] {
   const byId = new Map(results.map((r) => [r.id, r]));
-  const [a, b, c, d] = (['a', 'b', 'c', 'd'] as const).map((id) => byId.get(id));
+  const [a, b, c, d] = DESTINATION_VARIANT_IDS.map((id) => byId.get(id));
   const out: DestinationTarget[] = [];
   const unmeasured = (target: string, threshold: string, why: string): DestinationTarget => ({ target, value: '—', threshold, status: 'unmeasured', margin: why });
 

@@ -15,11 +15,12 @@ import { runOpenLoop } from '../load/open-loop';
 import { startBenchReceiver } from '../load/receiver';
 import { runStamp } from '../stamp';
 import { startParcSystem } from '../systems/parc';
-import { variantsFor } from './analysis';
+import { variantsFor, type VariantId } from './analysis';
 import { destinationRunName, writeDestinationReport } from './report';
 import { startCapacityTarget, type OverloadMode } from './target';
 
 export { isOverloadMode, OVERLOAD_MODES } from './target';
+export { DESTINATION_VARIANT_IDS, isVariantId } from './analysis';
 import { CHUNK, DESTINATION_RETRY, quiet, runVariant, type VariantRecord } from './variant';
 
 const ROOT = join(__dirname, '../../..');
@@ -32,6 +33,8 @@ export interface DestinationBenchOptions {
   readonly targetLatencyMs: number;
   readonly overloadMode: OverloadMode;
   readonly label: string;
+  /** Which variants to run (default all); the targets comparing with one left out are unmeasured. */
+  readonly variants?: readonly VariantId[];
 }
 
 /**
@@ -70,7 +73,7 @@ export async function runDestinationBench(options: DestinationBenchOptions, say:
     while (receiver.results.size < warm.sent.length && performance.now() < warmDeadline) await new Promise((resolve) => setTimeout(resolve, 200));
     await quiet({ receiver, target });
     const context = { ingressUrl: system.ingressUrl, target, receiver, capacity: options.capacity, latencyMs: options.targetLatencyMs, requests: options.requests, runTag, say };
-    for (const spec of variantsFor(options.capacity)) {
+    for (const spec of variantsFor(options.capacity).filter(({ id }) => options.variants?.includes(id) ?? true)) {
       say(`destinations: (${spec.id}) ${spec.title}: ${options.requests} requests`);
       const result = await runVariant(context, spec);
       variants.push(result);

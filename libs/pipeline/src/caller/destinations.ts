@@ -164,6 +164,7 @@ export class DestinationControl {
     for (const item of items) {
       const { envelope } = item;
       const { key, limits } = this.limitsOf(envelope);
+      if (envelope.flowWait !== undefined) this.room?.arrived(key, envelope.id);
       if (!(hasLimits(limits) || this.restricted.has(key) || envelope.flowWait !== undefined)) {
         go.push({ item, key, probe: false });
         continue;

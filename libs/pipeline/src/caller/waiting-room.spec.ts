@@ -3,6 +3,7 @@ import { MemoryDestinationGate } from '@parc/memory';
 import type { DelayedQueue } from '@parc/queue';
 import { Registry } from 'prom-client';
 import { DestinationControl, type Admitted } from './destinations';
+import { WaitingRoom } from './waiting-room';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -87,5 +88,40 @@ describe('the waiting room: requests held back by their key wait in the caller',
     for (let i = 0; i < 50 && delayed.expedited.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(delayed.expedited).toEqual([second.waiting[0]?.item.envelope.id]);
     await close.close();
+  });
+
+  it("brings forward a second of what a moving key's leases come back at, counting those on their way until they are back", async () => {
+    const delayed = recordingDelayed();
+    const asked: number[] = [];
+    const room = new WaitingRoom<string>({
+      pass: async (asks) => {
+        asked.push(asks.length);
+        return asks.map(() => ({ kind: 'wait', reason: 'parallelism', turnAtMs: Date.now() + 50 }));
+      },
+      delayed,
+      logger: silent,
+      maxBatches: 4,
+      maxRequests: 1_000,
+    });
+    for (let n = 0; n < 2_000; n++) room.remember('k', `r${n}`);
+    const signal = new AbortController().signal;
+    const hold = { key: 'k', requestId: 'held', limits: { parallelism: 10 }, leaseMs: 1_000, reason: 'parallelism' as const, turnAtMs: Date.now() + 50, waits: 1, deadlineMs: undefined };
+    room.hold([{ ...hold, item: 'held' }], signal);
+    // 300 leases of the key came back within the last two seconds (150/s): a second's worth is wanted on the way.
+    for (let n = 0; n < 3; n++) room.released('k', 100);
+    for (let i = 0; i < 50 && delayed.expedited.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const first = delayed.expedited.length;
+    expect(first).toBeGreaterThan(140);
+    expect(first).toBeLessThanOrEqual(166);
+    // The next rounds count those on their way and bring nothing more.
+    const rounds = asked.length;
+    for (let i = 0; i < 50 && asked.length < rounds + 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(asked.length).toBeGreaterThanOrEqual(rounds + 2);
+    expect(delayed.expedited).toHaveLength(first);
+    // 100 of them are back: 100 more are brought forward.
+    for (const id of delayed.expedited.slice(0, 100)) room.arrived('k', id);
+    for (let i = 0; i < 50 && delayed.expedited.length === first; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(delayed.expedited).toHaveLength(first + 100);
+    room.close();
   });
 });

@@ -57,8 +57,18 @@ const RECHECK_MS = 100;
 const HOLD_HORIZON_MS = 2_000;
 /** Requests put into the delayed set that the room remembers per caller, to bring them forward. */
 const MAX_REMEMBERED = 100_000;
-/** Requests brought forward from the delayed set count as on their way for this long. */
-const ON_THE_WAY_MS = 1_500;
+/**
+ * A request brought forward from the delayed set counts as on its way until it reaches this
+ * caller, or for this long at most (another caller may have fetched it). The way back through the
+ * promoter, `due` and `ready` takes a few hundred ms.
+ */
+const ON_THE_WAY_MS = 3_000;
+/** A key's pace is judged on the leases this caller gave back over this window. */
+const PACE_WINDOW_MS = 2_000;
+/** A moving key keeps at least this many requests seated or on their way, whatever its pace. */
+const MIN_STOCK = 16;
+/** A key's stock doubles at most this often (a round trip through the delayed set takes longer). */
+const STOCK_GROWTH_MS = 500;
 
 /** The seats of one batch; the abort listener goes when the last one leaves. */
 interface BatchSeats {
@@ -82,10 +92,26 @@ interface Line<T> {
   dueAtMs: number;
   /** Ids this caller put into the delayed set for this key, oldest turn first. */
   readonly remembered: string[];
-  /** Recent bring-forwards: [at ms, count]. */
-  readonly onTheWay: [number, number][];
+  /** Requests brought forward and not back yet: id → when (epoch ms), oldest first. */
+  readonly onTheWay: Map<string, number>;
+  /** Leases of this key this caller gave back recently: [at ms, count]; the key's pace here. */
+  readonly returned: [number, number][];
+  /**
+   * Requests to keep seated or on their way at least: doubled each time a lease comes back and
+   * no seat of the key is left to take it while some wait in the delayed set (the room ran dry).
+   */
+  stock: number;
+  /** When `stock` last doubled: at most once per {@link STOCK_GROWTH_MS}. */
+  stockGrewMs: number;
   /** When a seat of this key last went (epoch ms): only a moving key brings requests forward. */
   lastGoMs: number;
+}
+
+const total = (entries: readonly (readonly [number, number])[]): number => entries.reduce((sum, [, count]) => sum + count, 0);
+
+/** Drops the [at ms, count] entries from before `bound` (they are in time order). */
+function dropBefore(entries: [number, number][], bound: number): void {
+  while (entries.length > 0 && (entries[0] as [number, number])[0] < bound) entries.shift();
 }
 
 const keepsWaiting = (reason: WaitReason): boolean => reason === 'rate' || reason === 'parallelism';
@@ -169,7 +195,17 @@ export class WaitingRoom<T> {
     const line = this.lines.get(key);
     if (line === undefined) return;
     line.lastGoMs = this.now();
-    if (line.seats.length === 0) return;
+    dropBefore(line.returned, line.lastGoMs - PACE_WINDOW_MS);
+    line.returned.push([line.lastGoMs, count]);
+    if (line.seats.length === 0) {
+      // A lease came back and nobody here could take it, while requests of the key wait in the
+      // delayed set: what was brought forward did not cover the way back. Keep more on the way.
+      if (line.remembered.length > 0 && line.lastGoMs - line.stockGrewMs >= STOCK_GROWTH_MS) {
+        line.stock = Math.min(this.options.maxRequests, line.stock * 2);
+        line.stockGrewMs = line.lastGoMs;
+      }
+      return;
+    }
     line.budget += count;
     line.dueAtMs = 0;
     this.wake();
@@ -182,6 +218,11 @@ export class WaitingRoom<T> {
     if (line.remembered.length < MAX_REMEMBERED) line.remembered.push(requestId);
   }
 
+  /** A request back from the delayed set reached this caller: it is no longer on its way. */
+  arrived(key: string, requestId: string): void {
+    this.lines.get(key)?.onTheWay.delete(requestId);
+  }
+
   /** Every seat leaves as closing; later batches are refused. */
   close(): void {
     this.closed = true;
@@ -191,7 +232,7 @@ export class WaitingRoom<T> {
 
   private lineOf(key: string): Line<T> {
     let line = this.lines.get(key);
-    if (line === undefined) this.lines.set(key, (line = { seats: [], budget: 4, dueAtMs: Infinity, remembered: [], onTheWay: [], lastGoMs: 0 }));
+    if (line === undefined) this.lines.set(key, (line = { seats: [], budget: 4, dueAtMs: Infinity, remembered: [], onTheWay: new Map(), returned: [], stock: MIN_STOCK, stockGrewMs: 0, lastGoMs: 0 }));
     return line;
   }
 
@@ -312,8 +353,11 @@ export class WaitingRoom<T> {
   }
 
   /**
-   * Brings forward requests this caller put into the delayed set for keys whose seats are running
-   * out, as many as the room has space for (counting those already on their way).
+   * Brings forward requests this caller put into the delayed set for keys that are moving: enough
+   * to keep, seated or on their way, what the key's leases come back at in one second (the way
+   * back takes less), and at least its stock, which grows while the room runs dry; never more than
+   * the room has space for. A key whose pace the room undercuts idles at the destination while
+   * its requests wait for turns the gate handed out when the key was slower.
    */
   private bringForward(): void {
     const delayed = this.options.delayed;
@@ -321,17 +365,22 @@ export class WaitingRoom<T> {
     const nowMs = this.now();
     let space = this.options.maxRequests - this.seated;
     for (const [key, line] of this.lines) {
-      while (line.onTheWay.length > 0 && (line.onTheWay[0] as [number, number])[0] < nowMs - ON_THE_WAY_MS) line.onTheWay.shift();
+      for (const [id, atMs] of line.onTheWay) {
+        if (atMs >= nowMs - ON_THE_WAY_MS) break;
+        line.onTheWay.delete(id);
+      }
+      dropBefore(line.returned, nowMs - PACE_WINDOW_MS);
       if (line.remembered.length === 0) {
-        if (line.seats.length === 0 && line.onTheWay.length === 0) this.lines.delete(key);
+        if (line.seats.length === 0 && line.onTheWay.size === 0) this.lines.delete(key);
         continue;
       }
       if (nowMs - line.lastGoMs > ON_THE_WAY_MS) continue;
-      const coming = line.onTheWay.reduce((sum, [, count]) => sum + count, 0);
-      const wanted = Math.min(line.remembered.length, space, Math.floor(this.options.maxRequests / 2) - line.seats.length - coming);
+      const coming = line.onTheWay.size;
+      const stock = Math.min(this.options.maxRequests, Math.max(line.stock, MIN_STOCK + Math.ceil((total(line.returned) * 1_000) / PACE_WINDOW_MS)));
+      const wanted = Math.min(line.remembered.length, space, stock - line.seats.length - coming);
       if (wanted <= 0) continue;
       const ids = line.remembered.splice(0, wanted);
-      line.onTheWay.push([nowMs, ids.length]);
+      for (const id of ids) line.onTheWay.set(id, nowMs);
       space -= ids.length;
       delayed.expedite(ids, nowMs).catch((error: unknown) => this.options.logger.warn({ err: error, requests: ids.length }, 'could not bring waiting requests forward; they come back at their turn'));
     }
