@@ -1,4 +1,4 @@
-import { changeTimesAfter, decide, SATURATED_SINCE_KEY } from './decide';
+import { ARRIVALS_NEED_PARCS_KEY, changeTimesAfter, decide, SATURATED_SINCE_KEY } from './decide';
 import type { Observation, ParcObservation, Plan, ScalingPolicy, StageName } from './model';
 
 const stage = (cpuMillis: number, ratePerInstance: number, max = 8, min = 1) => ({ resources: { cpuMillis, memoryMiB: 128 }, min, max, ratePerInstance });
@@ -18,7 +18,7 @@ const POLICY: ScalingPolicy = {
   idleScaleDownCooldownMs: 5_000,
   tolerance: 0.1,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
-  parcs: { max: 4, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 120_000 },
+  parcs: { max: 4, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 120_000, idleDrainMs: 15_000, startupMs: 15_000 },
 };
 
 const NOW = 1_000_000;
@@ -183,6 +183,7 @@ describe('decide', () => {
 
   describe('the set of Parcs', () => {
     const saturated = parc({
+      incoming: { arrivalRate: 20_000, backlog: 0 },
       caller: { arrivalRate: 20_000, backlog: 100_000, inFlight: 4_096, callLatencyMs: 500 },
       instances: { 'parc-incoming': 1, 'parc-caller': 8, 'parc-outgoing': 1 },
     });
@@ -196,7 +197,7 @@ describe('decide', () => {
         ['p2', 'create'],
       ]);
       expect(plan.parcs[0]?.reason).toMatch(/^saturated: callers need \d+ instances at parallelism 64, max 8/);
-      expect(plan.parcs[1]?.reason).toBe('created: p1 cannot go faster (for 20 s)');
+      expect(plan.parcs[1]?.reason).toMatch(/^created: p1 cannot go faster \(for 20 s\); arrivals 20000\/s beyond what the active Parcs carry \([\d.]+\/s\)$/);
       expect((['parc-incoming', 'parc-caller', 'parc-outgoing'] as StageName[]).map((s) => desired(plan, `p2/${s}`))).toEqual([1, 1, 1]);
     });
 
@@ -250,21 +251,63 @@ describe('decide', () => {
 
     it('drains one of many lightly loaded Parcs even when a Parc stage may have only 2 instances', () => {
       const small = { ...POLICY, stages: { ...POLICY.stages, 'parc-caller': stage(200, 1_500, 2) } };
-      const light = { caller: { arrivalRate: 50, backlog: 0, inFlight: 3, callLatencyMs: 20 } };
+      const light = { incoming: { arrivalRate: 50, backlog: 0 }, caller: { arrivalRate: 50, backlog: 0, inFlight: 3, callLatencyMs: 20 } };
       const five = ['p1', 'p2', 'p3', 'p4', 'p5'].map((id, i) => parc({ ...light, id, createdAtMs: i * 1_000 }));
-      expect(decide(observe({ parcs: five }), small).parcs.map((p) => p.action)).toEqual(['keep', 'keep', 'keep', 'keep', 'drain']);
+      // The arrivals needed all five a moment ago: only the slow path (one at a time, on the whole demand) drains.
+      const arrivalsJustNeeded = { [ARRIVALS_NEED_PARCS_KEY]: NOW - 1_000 };
+      expect(decide(observe({ parcs: five, lastChangeMs: arrivalsJustNeeded }), small).parcs.map((p) => p.action)).toEqual(['keep', 'keep', 'keep', 'keep', 'drain']);
     });
 
     it('keeps two busy Parcs, and drains none within the drain cooldown', () => {
-      const busy = { caller: { arrivalRate: 5_000, backlog: 0, inFlight: 1_000, callLatencyMs: 200 } };
+      const busy = { incoming: { arrivalRate: 5_000, backlog: 0 }, caller: { arrivalRate: 5_000, backlog: 0, inFlight: 1_000, callLatencyMs: 200 } };
       expect(decide(observe({ parcs: [parc(busy), parc({ ...busy, id: 'p2' })] }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
-      const young = [parc(), parc({ id: 'p2', createdAtMs: NOW - 60_000 })];
+      const young = [parc(), parc({ id: 'p2', createdAtMs: NOW - 10_000 })];
       expect(decide(observe({ parcs: young }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
       // Quiet this tick, but every Parc was needed 10 s ago: a lull between bursts drains nothing.
-      const lull = observe({ parcs: [parc(), parc({ id: 'p2', createdAtMs: 500_000 })], lastChangeMs: { 'parcs/needed': NOW - 10_000 } });
+      const lull = observe({ parcs: [parc(), parc({ id: 'p2', createdAtMs: 500_000 })], lastChangeMs: { 'parcs/needed': NOW - 10_000, [ARRIVALS_NEED_PARCS_KEY]: NOW - 10_000 } });
       expect(decide(lull, POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep']);
       expect(decide(observe({ parcs: [parc(busy), parc({ ...busy, id: 'p2' })] }), POLICY).parcsNeeded).toBe(true);
       expect(decide(lull, POLICY).parcsNeeded).toBe(false);
+    });
+
+    it('creates no Parc when the arrivals fit in the active ones and their backlog is worked off before a new one would be of use', () => {
+      // The load has ended: nothing arrives, callers at their max still hold a backlog they work off in seconds.
+      const falling = parc({
+        incoming: { arrivalRate: 0, backlog: 0 },
+        caller: { arrivalRate: 600, backlog: 20_000, inFlight: 4_096, callLatencyMs: 500 },
+        instances: { 'parc-incoming': 1, 'parc-caller': 8, 'parc-outgoing': 1 },
+      });
+      const plan = decide(observe({ parcs: [falling], lastChangeMs: sustained }), POLICY);
+      expect(plan.parcs.map((p) => p.action)).toEqual(['keep']);
+      expect(plan.parcs[0]?.reason).toMatch(/^saturated: .*; no new Parc: arrivals 0\/s within what the active Parcs carry \([\d.]+\/s\); their backlog of 20000 is worked off in [\d.]+ s, before a new Parc would be of use \(start-up 15 s\)$/);
+      // The same backlog with arrivals close to what the Parc carries would take minutes: a Parc pays.
+      const capacityOfOne = 8 * Math.min(POLICY.stages['parc-caller'].ratePerInstance, (64 * 1000) / 500) * POLICY.targetUtilisation;
+      const steady = { ...falling, incoming: { arrivalRate: capacityOfOne - 50, backlog: 0 } };
+      expect(decide(observe({ parcs: [steady], lastChangeMs: sustained }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'create']);
+    });
+
+    it('drains every surplus Parc at once when the arrivals have fitted in fewer for idleDrainMs, backlog or not, keeping the oldest', () => {
+      const withBacklog = (id: string, createdAtMs: number) => parc({ id, createdAtMs, incoming: { arrivalRate: 0, backlog: 0 }, caller: { arrivalRate: 200, backlog: 3_000, inFlight: 64, callLatencyMs: 500 } });
+      const three = [withBacklog('p1', 0), withBacklog('p2', 400_000), withBacklog('p3', 500_000)];
+      const quiet = decide(observe({ parcs: three, lastChangeMs: { [ARRIVALS_NEED_PARCS_KEY]: NOW - 15_000 } }), POLICY);
+      expect(quiet.parcs.map((p) => [p.id, p.action])).toEqual([
+        ['p1', 'keep'],
+        ['p2', 'drain'],
+        ['p3', 'drain'],
+      ]);
+      expect(quiet.parcs[1]?.reason).toBe('draining: arrivals 0/s have fitted in 1 Parc(s) at half their maximum for 15 s');
+      expect(quiet.arrivalsNeedParcs).toBe(false);
+      // 10 s of quiet is a lull, not the end of the load.
+      expect(decide(observe({ parcs: three, lastChangeMs: { [ARRIVALS_NEED_PARCS_KEY]: NOW - 10_000, 'parcs/needed': NOW - 10_000 } }), POLICY).parcs.map((p) => p.action)).toEqual(['keep', 'keep', 'keep']);
+      // Arrivals that need two of the three keep two.
+      const capacityOfOne = 8 * Math.min(POLICY.stages['parc-caller'].ratePerInstance, (64 * 1000) / 500) * POLICY.targetUtilisation;
+      const busier = three.map((p) => ({ ...p, incoming: { arrivalRate: (0.7 * capacityOfOne) / 3, backlog: 0 } }));
+      const two = decide(observe({ parcs: busier, lastChangeMs: { [ARRIVALS_NEED_PARCS_KEY]: NOW - 15_000 } }), POLICY);
+      expect(two.parcs.map((p) => p.action)).toEqual(['keep', 'keep', 'drain']);
+      // The loop records when the arrivals last needed every Parc.
+      const needed = decide(observe({ parcs: busier.slice(0, 2).map((p) => ({ ...p, incoming: { arrivalRate: 0.35 * capacityOfOne, backlog: 0 } })) }), POLICY);
+      expect(needed.arrivalsNeedParcs).toBe(true);
+      expect(changeTimesAfter(needed, observe(), {}, NOW)[ARRIVALS_NEED_PARCS_KEY]).toBe(NOW);
     });
   });
 });

@@ -77,7 +77,7 @@ function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, numb
       reason: demand.reason + short,
     };
   });
-  return { stages, parcs, budget: { capacity: observation.capacity, planned }, parcsNeeded: allParcsNeeded(policy, observation), parcSaturated: anyParcSaturated(policy, observation) };
+  return { stages, parcs, budget: { capacity: observation.capacity, planned }, parcsNeeded: allParcsNeeded(policy, observation), parcSaturated: anyParcSaturated(policy, observation), arrivalsNeedParcs: arrivalsNeedAllParcs(policy, observation) };
 }
 
 /**
@@ -283,6 +283,66 @@ export const PARCS_NEEDED_KEY = 'parcs/needed';
  */
 export const SATURATED_SINCE_KEY = 'parcs/saturated-since';
 
+/**
+ * The key in `lastChangeMs` of the last tick at which the arrivals needed every active Parc (or a
+ * Parc was created): surplus Parcs are drained once this is `idleDrainMs` old.
+ */
+export const ARRIVALS_NEED_PARCS_KEY = 'parcs/arrivals-need';
+
+/**
+ * The most one Parc carries, in requests per second at the target utilisation: its slowest stage
+ * at that stage's usable maximum. Callers reach the maximum parallelism only while calls are fast
+ * (planParallelism raises it only then); slow calls keep the parallelism they have.
+ */
+function parcCapacity(policy: ScalingPolicy, parc: ParcObservation): number {
+  const { minParallelism, maxParallelism, fastCallMs } = policy.caller;
+  const parallelism = parc.caller.callLatencyMs <= fastCallMs ? maxParallelism : clamp(parc.callerParallelism, minParallelism, maxParallelism);
+  const callers = usableMax(policy, 'parc-caller') * callerRate(policy, parallelism, parc.caller.callLatencyMs);
+  const incoming = usableMax(policy, 'parc-incoming') * policy.stages['parc-incoming'].ratePerInstance;
+  const outgoing = usableMax(policy, 'parc-outgoing') * policy.stages['parc-outgoing'].ratePerInstance;
+  return policy.targetUtilisation * Math.min(callers, incoming, outgoing);
+}
+
+/** New requests per second routed to the active Parcs (their requests topics; retries stay within a Parc). */
+function parcArrivals(active: readonly ParcObservation[]): number {
+  return active.reduce((sum, parc) => sum + parc.incoming.arrivalRate, 0);
+}
+
+/** How many of the active Parcs, oldest first, carry `arrivals` at half their maximum (at least one). */
+function parcsForArrivals(policy: ScalingPolicy, active: readonly ParcObservation[], arrivals: number): number {
+  const oldestFirst = [...active].sort((a, b) => a.createdAtMs - b.createdAtMs);
+  let carried = 0;
+  for (let count = 1; count <= oldestFirst.length; count++) {
+    carried += parcCapacity(policy, oldestFirst[count - 1] as ParcObservation) / 2;
+    if (carried >= arrivals) return count;
+  }
+  return Math.max(1, oldestFirst.length);
+}
+
+/** Whether the arrivals need every active Parc now (see ARRIVALS_NEED_PARCS_KEY). */
+function arrivalsNeedAllParcs(policy: ScalingPolicy, observation: Observation): boolean {
+  const active = observation.parcs.filter((parc) => parc.state === 'active');
+  return active.length <= 1 || parcsForArrivals(policy, active, parcArrivals(active)) >= active.length;
+}
+
+/**
+ * Whether a new Parc would be of use. It takes new requests only (a backlog stays in the Parc that
+ * holds it), so it pays when the arrivals exceed what the active Parcs carry at their maximum, or
+ * when their backlog would outlast twice a Parc's start-up: taking a share of the arrivals, it
+ * frees the others to work the backlog off. A Parc that would start after the backlog is gone is
+ * cost, not capacity.
+ */
+function newParcPays(policy: ScalingPolicy, active: readonly ParcObservation[]): { pays: boolean; why: string } {
+  const capacity = active.reduce((sum, parc) => sum + parcCapacity(policy, parc), 0);
+  const arrivals = parcArrivals(active);
+  if (arrivals >= capacity) return { pays: true, why: `arrivals ${fmt(arrivals)}/s beyond what the active Parcs carry (${fmt(capacity)}/s)` };
+  const backlog = active.reduce((sum, parc) => sum + parc.incoming.backlog + parc.caller.backlog + parc.delayed.dueSoon, 0);
+  const drainS = backlog / (capacity - arrivals);
+  const startupS = policy.parcs.startupMs / 1000;
+  const why = `arrivals ${fmt(arrivals)}/s within what the active Parcs carry (${fmt(capacity)}/s); their backlog of ${backlog} is worked off in ${fmt(drainS)} s`;
+  return drainS > 2 * startupS ? { pays: true, why: `${why}, longer than twice a Parc's start-up (${fmt(startupS)} s)` } : { pays: false, why: `${why}, before a new Parc would be of use (start-up ${fmt(startupS)} s)` };
+}
+
 /** Whether an active Parc cannot go faster now (see SATURATED_SINCE_KEY). */
 function anyParcSaturated(policy: ScalingPolicy, observation: Observation): boolean {
   return observation.parcs.some((parc) => parc.state === 'active' && saturation(policy, parc, clamp(parc.callerParallelism, policy.caller.minParallelism, policy.caller.maxParallelism)) !== undefined);
@@ -321,10 +381,14 @@ function planParcs(observation: Observation, policy: ScalingPolicy): { plan: Par
   const newest = Math.max(Number.NEGATIVE_INFINITY, ...observation.parcs.map((parc) => parc.createdAtMs));
   const sinceNewest = observation.nowMs - newest;
   const saturatedForMs = observation.nowMs - (observation.lastChangeMs[SATURATED_SINCE_KEY] ?? observation.nowMs);
+  const benefit = saturated.length > 0 ? newParcPays(policy, active) : undefined;
+  if (benefit !== undefined && !benefit.pays) {
+    return withIdleDrain(observation, policy, active, plans.map((entry) => (saturated.includes(entry.plan.id) ? { ...entry, plan: { ...entry.plan, reason: `${entry.plan.reason}; no new Parc: ${benefit.why}` } } : entry)));
+  }
   if (saturated.length > 0 && observation.parcs.length < policy.parcs.max && sinceNewest >= policy.parcs.addCooldownMs) {
     if (saturatedForMs >= policy.parcs.saturatedForMs) {
       const id = nextParcId(observation.parcs);
-      plans.push({ plan: { id, action: 'create', state: 'active', callerParallelism: policy.caller.minParallelism, reason: `created: ${saturated.join(', ')} cannot go faster (for ${fmt(saturatedForMs / 1000)} s)` } });
+      plans.push({ plan: { id, action: 'create', state: 'active', callerParallelism: policy.caller.minParallelism, reason: `created: ${saturated.join(', ')} cannot go faster (for ${fmt(saturatedForMs / 1000)} s); ${benefit?.why ?? ''}` } });
       return plans;
     }
     const left = `a new Parc if this lasts ${fmt((policy.parcs.saturatedForMs - saturatedForMs) / 1000)} s more`;
@@ -333,6 +397,10 @@ function planParcs(observation: Observation, policy: ScalingPolicy): { plan: Par
   // Draining waits until the current Parcs have not been needed for the drain cooldown: one quiet
   // tick between bursts must not drain a Parc the next burst re-creates (flapping).
   const quietSinceMs = observation.nowMs - (observation.lastChangeMs[PARCS_NEEDED_KEY] ?? Number.NEGATIVE_INFINITY);
+  if (saturated.length === 0) {
+    const idle = withIdleDrain(observation, policy, active, plans);
+    if (idle !== plans) return idle;
+  }
   const drainable = active.length >= 2 && saturated.length === 0 && sinceNewest >= policy.parcs.drainCooldownMs && quietSinceMs >= policy.parcs.drainCooldownMs;
   if (drainable && fitsInFewer(policy, active)) {
     const victim = active.reduce((a, b) => (b.createdAtMs > a.createdAtMs ? b : a));
@@ -341,6 +409,24 @@ function planParcs(observation: Observation, policy: ScalingPolicy): { plan: Par
     );
   }
   return plans;
+}
+
+/**
+ * Drains every surplus Parc at once (the newest; the oldest that carry the arrivals at half their
+ * maximum stay) once the arrivals have fitted in fewer Parcs for `idleDrainMs`, backlog or not:
+ * a draining Parc takes nothing new and finishes what it holds with its own stages, then goes.
+ * Returns `plans` itself when nothing is drained.
+ */
+function withIdleDrain(observation: Observation, policy: ScalingPolicy, active: readonly ParcObservation[], plans: { plan: ParcPlan; observed?: ParcObservation }[]): { plan: ParcPlan; observed?: ParcObservation }[] {
+  if (active.length < 2) return plans;
+  const arrivals = parcArrivals(active);
+  const keep = parcsForArrivals(policy, active, arrivals);
+  const quietMs = observation.nowMs - (observation.lastChangeMs[ARRIVALS_NEED_PARCS_KEY] ?? Number.NEGATIVE_INFINITY);
+  const sinceNewest = observation.nowMs - Math.max(...active.map((parc) => parc.createdAtMs));
+  if (keep >= active.length || quietMs < policy.parcs.idleDrainMs || sinceNewest < policy.parcs.idleDrainMs) return plans;
+  const surplus = new Set([...active].sort((a, b) => a.createdAtMs - b.createdAtMs).slice(keep).map((parc) => parc.id));
+  const why = `draining: arrivals ${fmt(arrivals)}/s have fitted in ${keep} Parc(s) at half their maximum for ${fmt(Math.min(quietMs, 3_600_000) / 1000)} s`;
+  return plans.map((entry) => (surplus.has(entry.plan.id) ? { ...entry, plan: { ...entry.plan, action: 'drain', state: 'draining', reason: why } } : entry));
 }
 
 /** Whether the active Parcs' caller and incoming demand fits in one Parc fewer, at half their maximum. */
@@ -405,6 +491,7 @@ export function changeTimesAfter(plan: Plan, observation: Observation, before: R
   const changes: Record<string, number> = { ...before };
   const created = plan.parcs.some((parc) => parc.action === 'create');
   if (plan.parcsNeeded || created) changes[PARCS_NEEDED_KEY] = atMs;
+  if (plan.arrivalsNeedParcs || created) changes[ARRIVALS_NEED_PARCS_KEY] = atMs;
   // Saturation is timed from its start; a created Parc starts the clock again for the next one.
   if (plan.parcSaturated && !created) changes[SATURATED_SINCE_KEY] = before[SATURATED_SINCE_KEY] ?? atMs;
   else delete changes[SATURATED_SINCE_KEY];

@@ -63,6 +63,18 @@ export interface ScalingPolicy {
     readonly saturatedForMs: number;
     /** Low load must have lasted this long (since the last change of the Parc set) before one is drained. */
     readonly drainCooldownMs: number;
+    /**
+     * Arrivals that fewer Parcs carry at half their maximum for this long drain every surplus Parc
+     * at once (the oldest stay), even while they still hold a backlog: they finish it and take
+     * nothing new. The long `drainCooldownMs` is for a load that dips and returns.
+     */
+    readonly idleDrainMs: number;
+    /**
+     * How long a new Parc takes to be of use (its topic, processes, group joins). None is created
+     * when the active Parcs would work off their backlog sooner than twice this: it would start
+     * after the backlog is gone, cost without capacity.
+     */
+    readonly startupMs: number;
   };
 }
 
@@ -141,6 +153,8 @@ export interface Plan {
   readonly parcsNeeded: boolean;
   /** An active Parc is saturated now: the loop keeps the time this began (`SATURATED_SINCE_KEY`) for `saturatedForMs`. */
   readonly parcSaturated: boolean;
+  /** The arrivals need every active Parc now: the loop records the time (`ARRIVALS_NEED_PARCS_KEY`) for `idleDrainMs`. */
+  readonly arrivalsNeedParcs: boolean;
 }
 
 /** The key of a stage in plans and in `lastChangeMs`. */

@@ -29,7 +29,7 @@ export const DEFAULT_SCALING_POLICY: ScalingPolicy = {
   idleScaleDownCooldownMs: 5_000,
   tolerance: 0.1,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
-  parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 300_000 },
+  parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 300_000, idleDrainMs: 15_000, startupMs: 15_000 },
 };
 
 /** Overrides of a policy, as SCHEDULER_POLICY spells them (JSON): any subset of its fields. */
@@ -88,7 +88,7 @@ export function applyPolicyOverrides(base: ScalingPolicy, overrides: unknown): S
     ...policy,
     stages: mergedStages as unknown as ScalingPolicy['stages'],
     caller: numbers({ ...base.caller }, caller, 'caller', ['minParallelism', 'maxParallelism', 'fastCallMs']) as unknown as ScalingPolicy['caller'],
-    parcs: numbers({ ...base.parcs }, parcs, 'parcs', ['max', 'partitions', 'addCooldownMs', 'saturatedForMs', 'drainCooldownMs']) as unknown as ScalingPolicy['parcs'],
+    parcs: numbers({ ...base.parcs }, parcs, 'parcs', ['max', 'partitions', 'addCooldownMs', 'saturatedForMs', 'drainCooldownMs', 'idleDrainMs', 'startupMs']) as unknown as ScalingPolicy['parcs'],
   };
   if (result.targetUtilisation > 1) problems.push('targetUtilisation must be at most 1');
   if (result.tolerance >= 1) problems.push('tolerance must be below 1');

@@ -53,7 +53,7 @@ export const schedulerSpec = {
     env: 'SCHEDULER_POLICY',
     default: '{}',
     description:
-      'JSON overrides of the scaling policy (libs/scaling/src/policy.ts): per stage min, max, ratePerInstance, resources; drainTargetS, targetUtilisation, scaleDownCooldownMs, idleScaleDownCooldownMs, tolerance; caller (min/maxParallelism, fastCallMs) and parcs (max, partitions, addCooldownMs, saturatedForMs, drainCooldownMs). E.g. {"stages":{"parc-caller":{"max":8}}}; try one with npm run simulate -- --policy.',
+      'JSON overrides of the scaling policy (libs/scaling/src/policy.ts): per stage min, max, ratePerInstance, resources; drainTargetS, targetUtilisation, scaleDownCooldownMs, idleScaleDownCooldownMs, tolerance; caller (min/maxParallelism, fastCallMs) and parcs (max, partitions, addCooldownMs, saturatedForMs, drainCooldownMs, idleDrainMs, startupMs). E.g. {"stages":{"parc-caller":{"max":8}}}; try one with npm run simulate -- --policy.',
   }),
   schedulerDecisionsKept: field.integer({ env: 'SCHEDULER_DECISIONS_KEPT', default: 600, min: 1, max: 100_000, description: 'Ticks the decision log keeps (GET /v1/scheduler/decisions).' }),
 };

@@ -17,7 +17,7 @@ function plan(stages: [StageName, string | undefined, number][], parcs: ParcPlan
     desired,
     reason: 'test',
   }));
-  return { stages: stagePlans, parcs, budget: { capacity: { cpuMillis: 1, memoryMiB: 1 }, planned: { cpuMillis: 0, memoryMiB: 0 } }, parcsNeeded: false, parcSaturated: false };
+  return { stages: stagePlans, parcs, budget: { capacity: { cpuMillis: 1, memoryMiB: 1 }, planned: { cpuMillis: 0, memoryMiB: 0 } }, parcsNeeded: false, parcSaturated: false, arrivalsNeedParcs: false };
 }
 
 const ask = async (port: number): Promise<Record<string, string>> => (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Record<string, string>;

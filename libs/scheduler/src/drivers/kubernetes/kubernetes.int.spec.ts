@@ -64,7 +64,7 @@ function plan(stages: [string, string | undefined, number][], parcs: ParcPlan[] 
     desired,
     reason: 'test',
   }));
-  return { stages: stagePlans, parcs, budget: { capacity: { cpuMillis: 1, memoryMiB: 1 }, planned: { cpuMillis: 0, memoryMiB: 0 } }, parcsNeeded: false, parcSaturated: false };
+  return { stages: stagePlans, parcs, budget: { capacity: { cpuMillis: 1, memoryMiB: 1 }, planned: { cpuMillis: 0, memoryMiB: 0 } }, parcsNeeded: false, parcSaturated: false, arrivalsNeedParcs: false };
 }
 
 const parcPlan = (id: string, action: ParcPlan['action'], callerParallelism = 64): ParcPlan => ({
