@@ -105,6 +105,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
       await submit(100, `step${second}`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
+    const loadEndedAt = Date.now();
 
     const scaledUp = await waitFor('a scale-up decision', async () => (await decisions()).find((d) => d.plan.stages.some((s) => s.current >= 1 && s.desired > s.current)), 30_000, 500);
     const created = await waitFor('a new Parc', async () => (await decisions()).find((d) => d.plan.parcs.some((p) => p.action === 'create')), 60_000, 500);
@@ -112,6 +113,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
     await waitFor(`${newParc} taking traffic`, async () => (await decisions(5)).some((d) => (d.readings.queues[`${newParc}/requests`]?.added ?? 0) > 0), 60_000, 500);
 
     await waitFor('every request called back', () => sent.size > 0 && new Set(receiver.deliveries.map((d) => d.id)).size >= sent.size, 180_000, 500);
+    const drained = await waitFor(`${newParc} draining`, async () => (await decisions()).find((d) => d.plan.parcs.some((p) => p.id === newParc && p.action === 'drain')), 120_000, 500);
     const removed = await waitFor(`${newParc} drained and removed`, async () => (await decisions()).find((d) => d.plan.parcs.some((p) => p.id === newParc && p.action === 'remove')), 120_000, 500);
     const settled = await waitFor('every stage back at its minimum', async () => {
       const [latest] = (await decisions(1)).slice(-1);
@@ -122,6 +124,12 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
     expect(all.every((d) => d.plan.budget.planned.cpuMillis <= BUDGET_MILLIS)).toBe(true);
     // No flapping: the step made one Parc, which stayed until the load was gone.
     expect(all.filter((d) => d.plan.parcs.some((p) => p.action === 'create')).length).toBe(1);
+    // None is created on the falling load; the extra one starts draining within seconds of the
+    // load's end (this policy's drain cooldown is 5 s; the default path for a load that is gone is
+    // idleDrainMs, 15 s, plus up to 5 s for the arrival rate to fall).
+    expect(created.atMs).toBeLessThan(loadEndedAt);
+    expect(drained.atMs - loadEndedAt).toBeLessThan(25_000);
+    expect(drained.plan.parcs.find((p) => p.id === newParc)?.reason).toMatch(/^draining: (arrivals [\d.]+\/s have fitted in 1 Parc\(s\) at half their maximum|the other 1 Parc\(s\) can carry the load)/);
     expect([...sent].every((id) => receiver.deliveries.some((d) => d.id === id))).toBe(true);
     const first = scaledUp.plan.stages.find((s) => s.current >= 1 && s.desired > s.current);
     const callerUp = all.find((d) => d.plan.stages.some((s) => s.key === 'p1/parc-caller' && s.current >= 1 && s.desired > s.current));
@@ -129,7 +137,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
     // Reported, not asserted: how quickly the first added instance was planned after the step.
     console.info(
       `[e2e scheduler] first scale-up ${first?.key} ${first?.current} → ${first?.desired} (${first?.reason}); ${newParc} created (${created.plan.parcs.find((p) => p.id === newParc)?.reason}) ` +
-        `${created.atMs - scaledUp.atMs} ms later, removed ${removed.atMs - created.atMs} ms after creation; settled at the minimum ${settled.atMs - removed.atMs} ms after; ` +
+        `${created.atMs - scaledUp.atMs} ms later, draining ${drained.atMs - loadEndedAt} ms after the load ended, removed ${removed.atMs - loadEndedAt} ms after it; settled at the minimum ${settled.atMs - removed.atMs} ms after; ` +
         `the added p1 caller consuming ${consumingAt !== undefined && callerUp ? consumingAt - callerUp.atMs : '?'} ms after the decision (ticks 500 ms; instances run from esbuild bundles); ` +
         `${sent.size} requests, ${receiver.deliveries.length} callback deliveries; ${all.length} decisions, peak planned CPU ${Math.max(...all.map((d) => d.plan.budget.planned.cpuMillis))} of ${BUDGET_MILLIS} m`,
     );
