@@ -117,11 +117,14 @@ describe("the scheduler's RBAC", () => {
   const objects = renderKustomize('deploy/k8s/base');
   const rulesOf = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)?.rules;
 
-  it('reads nodes and pods cluster-wide, and nothing else', () => {
-    expect(rulesOf('ClusterRole', 'parc-scheduler-capacity')).toEqual([{ apiGroups: [''], resources: ['nodes', 'pods'], verbs: ['get', 'list', 'watch'] }]);
+  it('reads nodes and pods cluster-wide, and the nodes\' metrics, and nothing else', () => {
+    expect(rulesOf('ClusterRole', 'parc-scheduler-capacity')).toEqual([
+      { apiGroups: [''], resources: ['nodes', 'pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['metrics.k8s.io'], resources: ['nodes'], verbs: ['get', 'list'] },
+    ]);
   });
 
-  it('scales Deployments and manages Parc resources in its namespace, and nothing else', () => {
+  it('scales Deployments, manages Parc resources and reads its pods\' metrics in its namespace, and nothing else', () => {
     const manage = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
     expect(rulesOf('Role', 'scheduler')).toEqual([
       { apiGroups: ['apps'], resources: ['deployments'], verbs: manage },
@@ -129,6 +132,7 @@ describe("the scheduler's RBAC", () => {
       { apiGroups: ['apps'], resources: ['statefulsets'], verbs: manage },
       { apiGroups: [''], resources: ['services'], verbs: manage },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: manage },
+      { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['get', 'list'] },
     ]);
   });
 

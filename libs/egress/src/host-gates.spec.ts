@@ -41,6 +41,21 @@ describe('HostGates', () => {
     expect(gates.active).toBe(0);
   });
 
+  it('drops a waiter when either of its signals aborts, and stops listening to the other', async () => {
+    const gates = new HostGates(1);
+    gates.tryAcquire('a');
+    const shutdown = new AbortController();
+    const unsent = new AbortController();
+    const waiting = gates.wait('a', shutdown.signal, unsent.signal);
+    const reason = new Error('closing: not sent');
+    unsent.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(gates.waiting).toBe(0);
+    shutdown.abort(new Error('later'));
+    gates.release('a');
+    expect([gates.active, gates.waiting]).toEqual([0, 0]);
+  });
+
   it('rejects at once for an already aborted signal', async () => {
     const gates = new HostGates(1);
     gates.tryAcquire('a');

@@ -47,26 +47,32 @@ export class HostGates {
   }
 
   /**
-   * Queues for a slot for `host` (after `tryAcquire` failed). Rejects with `signal.reason`
-   * when the signal aborts first; the waiter then leaves the queue without taking a slot.
+   * Queues for a slot for `host` (after `tryAcquire` failed). Rejects with the reason of the
+   * first of `signals` to abort; the waiter then leaves the queue without taking a slot.
    */
-  wait(host: string, signal?: AbortSignal): Promise<void> {
+  wait(host: string, ...signals: readonly (AbortSignal | undefined)[]): Promise<void> {
     const state = this.hosts.get(host);
     if (state === undefined) throw new Error(`HostGates.wait(${host}) without a prior failed tryAcquire`);
+    const given = signals.filter((signal): signal is AbortSignal => signal !== undefined);
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const leave = (): void => {
+      const aborted = given.find((signal) => signal.aborted);
+      if (aborted) return reject(aborted.reason);
+      const unsubscribeAll = (): void => {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+      };
+      const leave = (reason: unknown): void => {
+        unsubscribeAll();
         const index = state.queue.indexOf(waiter);
         if (index < 0) return;
         state.queue.splice(index, 1);
         this.waitingCount--;
         this.notifyIfIdle();
-        reject(signal?.reason);
+        reject(reason);
       };
-      const unsubscribe = signal ? onAbort(signal, leave) : undefined;
+      const unsubscribes = given.map((signal) => onAbort(signal, () => leave(signal.reason)));
       const waiter: Waiter = {
         grant: () => {
-          unsubscribe?.();
+          unsubscribeAll();
           resolve();
         },
       };

@@ -133,6 +133,18 @@ describe('HttpCaller against the target server', () => {
     expect(caller.inFlight).toBe(0);
   });
 
+  it('gives up a call still queued for its host when `unsent` aborts, and lets the call already sent finish', async () => {
+    const one = newCaller({ maxConcurrentPerHost: 1 });
+    const closing = new AbortController();
+    const sent = one.call(get(target.urlFor('/', { key: 'sent', latencyMs: 300 })), undefined, { unsent: closing.signal });
+    const queued = one.call(get(target.urlFor('/', { key: 'queued' })), undefined, { unsent: closing.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    closing.abort(new Error('closing'));
+    await expect(queued).rejects.toThrow('closing');
+    expect((await sent).status).toBe(200);
+    expect(target.calls.map((call) => call.key)).toEqual(['sent']);
+  });
+
   it('refuses URLs it cannot send as invalid_request', async () => {
     const records = await Promise.all(
       ['not a url', 'ftp://127.0.0.1/x', 'http://user:pw@127.0.0.1/'].map((url) => caller.call(get(url))),

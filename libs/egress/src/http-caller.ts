@@ -24,6 +24,16 @@ export interface HttpRequest {
   readonly timeoutMs: number;
 }
 
+/** Per call. */
+export interface CallOptions {
+  /**
+   * Gives the call up while it is not sent yet (queued for a slot of its host), as `signal`
+   * would; once sent, only `signal` cuts it short. A closing stage passes its closing signal here:
+   * a call that has not started goes back to the queue with its batch, a call under way finishes.
+   */
+  readonly unsent?: AbortSignal;
+}
+
 /** How the caller behaves; only `policy` and `maxResponseBodyBytes` have no default. */
 export interface HttpCallerOptions {
   /** Which destinations may be reached. */
@@ -156,13 +166,15 @@ export class HttpCaller {
 
   /**
    * Performs one attempt. Resolves with its record, whatever happened on the network. Rejects
-   * only with `signal.reason` when the caller's signal aborts (nothing is recorded then), and
-   * throws for programmer errors: a bad `timeoutMs`, or a call after `close()`.
+   * only with `signal.reason` when the caller's signal aborts (nothing is recorded then), or with
+   * `options.unsent`'s reason when that aborts while the request is not sent yet (queued for the
+   * host's slot), and throws for programmer errors: a bad `timeoutMs`, or a call after `close()`.
    */
-  async call(request: HttpRequest, signal?: AbortSignal): Promise<AttemptRecord> {
+  async call(request: HttpRequest, signal?: AbortSignal, options: CallOptions = {}): Promise<AttemptRecord> {
     if (this.closing) throw new Error('HttpCaller.call() after close()');
     checkedInteger('HttpCaller.call: request.timeoutMs', request.timeoutMs, 1);
     signal?.throwIfAborted();
+    options.unsent?.throwIfAborted();
     const target = parseTarget(request.url);
     if (!isTarget(target)) return this.refused(target);
     const method = methodRefusal(request.method);
@@ -171,9 +183,10 @@ export class HttpCaller {
     // a socket or the per-host queue; the connector judges them again, and resolves the rest.
     const fixed = fixedDestination(this.policy, target.host, target.port);
     if (fixed !== undefined && 'refusal' in fixed) return this.refused({ code: 'destination_blocked', message: fixed.refusal });
-    if (!this.gates.tryAcquire(target.host)) await this.gates.wait(target.host, signal);
+    if (!this.gates.tryAcquire(target.host)) await this.gates.wait(target.host, signal, options.unsent);
     try {
       signal?.throwIfAborted();
+      options.unsent?.throwIfAborted();
       return await this.attempt(target, request, signal);
     } finally {
       this.gates.release(target.host);

@@ -23,6 +23,7 @@ export {
   HttpCaller,
   HTTP_CALLER_DEFAULTS,
   MAX_RESPONSE_HEADER_BYTES,
+  type CallOptions,
   type HttpCallerOptions,
   type HttpRequest,
 } from './http-caller';

@@ -1,7 +1,8 @@
 import { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Delivery } from '@parc/queue';
 import { describeQueueConformance, spawnDoomedConsumer, waitFor } from '@parc/testing';
-import { createBackend, TEST_SESSION_TIMEOUT_MS } from './kafka-backend.fixture';
+import { createBackend, LONG_SESSION_TIMEOUT_MS, TEST_SESSION_TIMEOUT_MS } from './kafka-backend.fixture';
 
 describeQueueConformance({
   name: `kafka (Apache Kafka ${process.env['PARC_TEST_KAFKA_VERSION'] ?? '?'} at ${process.env['KAFKA_BROKERS']})`,
@@ -9,6 +10,8 @@ describeQueueConformance({
   startDoomedConsumer: (_backend, spec) => spawnDoomedConsumer({ ...spec, factoryModule: require.resolve('./kafka-backend.fixture') }),
   redeliveryWithinMs: TEST_SESSION_TIMEOUT_MS * 2,
   countsDeliveries: false,
+  // A 30 s session: a closing member's partitions reach the others this fast only if it leaves the group.
+  handBack: { createBackend: () => createBackend({ sessionTimeoutMs: LONG_SESSION_TIMEOUT_MS }), withinMs: 10_000 },
 });
 
 describe('KafkaBackend.ensureQueue', () => {
@@ -60,5 +63,48 @@ describe('KafkaConsumer.close', () => {
       await backend.close();
     }
     await waitFor('the connections to the broker to close', () => brokerSockets() <= before, 5_000);
+  });
+});
+
+describe('KafkaConsumer.close with static membership (INSTANCE_ID, as the stages run)', () => {
+  const partitionOf = (delivery: Delivery): number => Number(delivery.id.split(':')[0]);
+
+  it("leaves the group: the closing member's partitions go to the other member at once, not after its 30 s session", async () => {
+    const topic = `leave-${Date.now().toString(36)}`;
+    const group = 'leaving';
+    const first = createBackend({ sessionTimeoutMs: LONG_SESSION_TIMEOUT_MS, instanceId: 'host-a:8083' });
+    const second = createBackend({ sessionTimeoutMs: LONG_SESSION_TIMEOUT_MS, instanceId: 'host-b:8083' });
+    try {
+      await first.ensureQueue(topic, { partitions: 2 });
+      const seenByFirst: Delivery[] = [];
+      const seenBySecond: Delivery[] = [];
+      const closing = await first.consume({ queue: topic, group, batchSize: 10, handler: async (batch) => void seenByFirst.push(...batch) });
+      const staying = await second.consume({ queue: topic, group, batchSize: 10, handler: async (batch) => void seenBySecond.push(...batch) });
+      // Once the member that joined last has records, the last rebalance is over.
+      let round = 0;
+      await waitFor('both members to receive records', async () => {
+        await first.publish(topic, Array.from({ length: 4 }, (_, n) => ({ payload: `warm${round}-${n}`, key: `k${round}-${n}` })));
+        round++;
+        return seenByFirst.length > 0 && seenBySecond.length > 0;
+      }, 30_000, 250);
+      // Which partition the first member owns now: where its share of a last round went.
+      await first.publish(topic, Array.from({ length: 10 }, (_, n) => ({ payload: `probe-${n}`, key: `probe-${n}` })));
+      const probes = (seen: Delivery[]): Delivery[] => seen.filter((d) => d.payload.startsWith('probe'));
+      await waitFor('the probes', () => probes(seenByFirst).length + probes(seenBySecond).length >= 10);
+      const firstPartitions = new Set(probes(seenByFirst).map(partitionOf));
+      expect(firstPartitions.size).toBe(1);
+      expect(probes(seenBySecond).filter((d) => firstPartitions.has(partitionOf(d)))).toEqual([]);
+
+      const closedAt = Date.now();
+      await closing.close();
+      await second.publish(topic, Array.from({ length: 20 }, (_, n) => ({ payload: `after-${n}`, key: `after-${n}` })));
+      await waitFor("the staying member to receive records of the closed member's partition", () => seenBySecond.some((d) => d.payload.startsWith('after') && firstPartitions.has(partitionOf(d))), 10_000, 50);
+      const takenOverMs = Date.now() - closedAt;
+      console.info(`[kafka leave] a static member's partition went to the other member ${takenOverMs} ms after close (session ${LONG_SESSION_TIMEOUT_MS} ms)`);
+      expect(takenOverMs).toBeLessThan(10_000);
+      await staying.close();
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
   });
 });

@@ -14,7 +14,7 @@ export class MemoryLogSource implements PollingSource {
   async fetch(max: number, signal: AbortSignal): Promise<Delivery[]> {
     const taken = this.log.take(this.group, this.consumer, max, this.leaseMs);
     if (taken.length > 0 || signal.aborted) return taken;
-    // Nothing now: sleep until a publish, the earliest lease expiry, close, or maxWaitMs.
+    // Nothing now: sleep until a publish or a hand-back, the earliest lease expiry, close, or maxWaitMs.
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -23,7 +23,7 @@ export class MemoryLogSource implements PollingSource {
         resolve();
       };
       const timer = setTimeout(done, Math.min(this.maxWaitMs, this.log.msUntilNextExpiry(this.group)));
-      const unsubscribe = this.log.onAppend(done);
+      const unsubscribe = this.log.onAvailable(done);
       signal.addEventListener('abort', done, { once: true });
     });
     return signal.aborted ? [] : this.log.take(this.group, this.consumer, max, this.leaseMs);
@@ -35,6 +35,11 @@ export class MemoryLogSource implements PollingSource {
 
   async renew(ids: readonly string[]): Promise<void> {
     this.log.renew(this.group, ids, this.leaseMs);
+  }
+
+  /** Ends this consumer's leases at once: the group's other consumers, waiting or not, take them next. */
+  async handBack(ids?: readonly string[]): Promise<void> {
+    this.log.handBack(this.group, this.consumer, ids);
   }
 
   async release(): Promise<void> {

@@ -36,7 +36,7 @@ export class MemoryLog {
     for (const message of messages) {
       this.entries.push({ seq: this.nextSeq++, payload: message.payload, key: message.key });
     }
-    for (const listener of [...this.listeners]) listener();
+    this.notify();
   }
 
   /** Expired leases first (taken over by `consumer`), then entries never delivered to the group. */
@@ -82,6 +82,26 @@ export class MemoryLog {
     }
   }
 
+  /**
+   * Ends the leases `consumer` holds (those of `ids`, or all of them) without acknowledging: the
+   * group's next take gives them to a consumer, counting a delivery, as after a lease expiry.
+   * Leases another consumer holds are left alone. Waiting consumers are woken.
+   */
+  handBack(groupName: string, consumer: string, ids?: readonly string[]): void {
+    const group = this.group(groupName);
+    const now = this.now();
+    const leases = ids === undefined ? [...group.leases.values()] : ids.map((id) => group.leases.get(Number(id)));
+    let handed = 0;
+    for (const lease of leases) {
+      if (lease === undefined || lease.consumer !== consumer) continue;
+      lease.leaseUntil = now;
+      handed++;
+    }
+    if (handed === 0) return;
+    group.nextExpiryCheck = Math.min(group.nextExpiryCheck, now);
+    this.notify();
+  }
+
   /** Milliseconds until the group's earliest lease expires (Infinity when none is held). */
   msUntilNextExpiry(groupName: string): number {
     const group = this.group(groupName);
@@ -96,10 +116,14 @@ export class MemoryLog {
     return { waiting: this.nextSeq - group.cursor, inFlight: group.leases.size, added: this.nextSeq - 1 };
   }
 
-  /** Calls `listener` on the next append; returns the unsubscribe function. */
-  onAppend(listener: () => void): () => void {
+  /** Calls `listener` when messages may be there to take (an append, a hand-back); returns the unsubscribe function. */
+  onAvailable(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
   }
 
   private group(name: string): Group {

@@ -4,7 +4,7 @@ import { startTargetServer, waitFor, type TargetServer } from '@parc/testing';
 import { globalNames, parcNames } from '@parc/topology';
 import { Registry } from 'prom-client';
 import { collect, envelopeFor, loopbackHttp, memoryBackend, type MemoryBackend } from './pipeline.fixture';
-import { startParcCaller, type HttpCallPort, type Worker } from './index';
+import { DestinationControl, startParcCaller, UNLIMITED_POLICY, type HttpCallPort, type Worker } from './index';
 
 const names = parcNames('p1');
 const { inbox } = globalNames();
@@ -132,7 +132,64 @@ describe('parc-caller', () => {
     await worker.close();
     expect(Date.now() - started).toBeLessThan(1000);
     expect(aborted).toHaveLength(1);
-    // Not acknowledged: still held, to be redelivered once its lease expires.
+    // Not acknowledged: handed back, pending until another caller takes it.
     expect(await parc.backlog(names.ready, 'parc-caller')).toMatchObject({ waiting: 0, inFlight: 1 });
+  });
+
+  describe('on close, hands back at once what it has not started, and finishes the call under way', () => {
+    const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+    const cases: { name: string; perHost: number; flowControl?: { parallelism: number } }[] = [
+      { name: 'calls queued for a connection to their host', perHost: 1 },
+      { name: "requests seated in the waiting room for their key's parallelism", perHost: 8, flowControl: { parallelism: 1 } },
+    ];
+
+    it.each(cases)('$name', async ({ perHost, flowControl }) => {
+      await parc.close();
+      parc = memoryBackend({ leaseMs: 60_000 });
+      const perHostHttp = loopbackHttp(perHost);
+      const start = () =>
+        startParcCaller({
+          parc,
+          names,
+          ledger: proxy.ledger(),
+          http: perHostHttp,
+          batchSize: 1,
+          concurrency: 4,
+          ...(flowControl === undefined
+            ? {}
+            : {
+                destinations: {
+                  control: new DestinationControl({ gate: proxy.destinationGate(), policy: UNLIMITED_POLICY, logger: silent, registry: new Registry(), syncIntervalMs: 60_000 }),
+                  delayed: parc.delayedQueue(names.delayed, names.due),
+                },
+              }),
+        });
+      try {
+        const envelopes = ['a', 'b', 'c'].map((key) => envelopeFor(target.urlFor(`/${key}`, { key, latencyMs: 300 }), flowControl === undefined ? {} : { flowControl }));
+        await enqueue(envelopes);
+        worker = await start();
+        await waitFor('one call sent, three batches held', async () => target.calls.length === 1 && (await parc.backlog(names.ready, 'parc-caller')).inFlight === 3);
+
+        const closedAt = Date.now();
+        await worker.close();
+        worker = undefined;
+        // The call under way (300 ms) finished; the two not started did not wait for the 5 s drain.
+        expect(Date.now() - closedAt).toBeLessThan(1_500);
+        expect(target.calls).toHaveLength(1);
+        expect(await parc.backlog(names.ready, 'parc-caller')).toMatchObject({ waiting: 0, inFlight: 2 });
+
+        const restartedAt = Date.now();
+        worker = await start();
+        const done = await doneEnvelopes(3);
+        // Taken at once by the next caller, not after the one-minute lease.
+        expect(Date.now() - restartedAt).toBeLessThan(3_000);
+        expect([...done.values()].map((envelope) => envelope.attempts.length)).toEqual([1, 1, 1]);
+        expect(['a', 'b', 'c'].map((key) => target.callCounts.get(key))).toEqual([1, 1, 1]);
+      } finally {
+        await worker?.close();
+        worker = undefined;
+        await perHostHttp.close();
+      }
+    });
   });
 });

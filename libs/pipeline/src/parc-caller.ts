@@ -87,7 +87,14 @@ async function handleBatch(
   // wait for its key is not marked in_flight and uses no attempt. It waits in the caller's
   // waiting room while there is space, else in the Parc's delayed set.
   const admission = destinations === undefined ? { go: onTime.map((item) => ({ item, key: '', probe: false })), waiting: [] as Waiting<Parsed>[] } : await destinations.control.admit(onTime);
-  const { seated, refused } = destinations === undefined ? { seated: [], refused: admission.waiting } : destinations.control.hold(admission.waiting, relay.signal);
+  // Closing began while the gate answered: nothing of this batch has started, so none of it
+  // starts now; the queue hands the batch back to the other callers at once.
+  if (relay.closing.aborted) {
+    for (const admitted of admission.go) destinations?.control.finished(admitted, undefined);
+    throw new Error(`${STAGE} closing: batch of ${items.length} not started, handed back`);
+  }
+  // Seated requests leave as 'closing' as soon as the caller starts closing, not after the drain.
+  const { seated, refused } = destinations === undefined ? { seated: [], refused: admission.waiting } : destinations.control.hold(admission.waiting, relay.closing);
   const unsent = [...late, ...refused.map(({ item }) => item)];
   // One ledger round trip for the batch: the requests to call are marked in_flight unless
   // cancelled. Late and waiting ones are not started; a cancellation still names their end.
@@ -113,12 +120,13 @@ async function handleBatch(
   const call = async (admitted: Admitted<Parsed>): Promise<void> => {
     let record: AttemptRecord | undefined;
     try {
-      record = await perform(options.http, admitted.item.envelope, calls, relay.signal);
+      record = await perform(options.http, admitted.item.envelope, calls, relay);
     } finally {
       // The lease goes back as soon as this call ends, not when the batch does.
       destinations?.control.finished(admitted, record);
     }
-    // A call cut short by shutdown did not really happen: the batch is left for redelivery.
+    // A call cut short by shutdown did not really happen: the batch is left for redelivery. (A
+    // call given up before it was sent rejected above, and fails the batch the same way.)
     if (relay.signal.aborted) return;
     const { envelope } = admitted.item;
     done(appendAttempt(withoutFlowWait(envelope), record));
@@ -193,12 +201,13 @@ function pastDeadline(envelope: Envelope, nowMs: number): boolean {
   return deadline !== undefined && nowMs > deadline;
 }
 
-async function perform(http: HttpCallPort, envelope: Envelope, metrics: CallMetrics, signal: AbortSignal): Promise<AttemptRecord> {
+/** One call: cut short when the drain ends, given up at once on close while not sent yet (queued for its host). */
+async function perform(http: HttpCallPort, envelope: Envelope, metrics: CallMetrics, relay: RelayContext): Promise<AttemptRecord> {
   const { method, url, headers, timeoutMs } = envelope.request;
   const body = requestBodyBytes(envelope);
   metrics.inFlight.inc();
   try {
-    const record = await http.call(body === undefined ? { method, url, headers, timeoutMs } : { method, url, headers, body, timeoutMs }, signal);
+    const record = await http.call(body === undefined ? { method, url, headers, timeoutMs } : { method, url, headers, body, timeoutMs }, relay.signal, { unsent: relay.closing });
     observeCall(metrics, record);
     return record;
   } finally {

@@ -17,6 +17,14 @@ export interface PollingSource {
   ack(batch: readonly Delivery[]): Promise<void>;
   /** Extend the lease of deliveries whose handler is still running. */
   renew(ids: readonly string[]): Promise<void>;
+  /**
+   * Hands messages this consumer holds and will not handle back to its group, unacknowledged and
+   * with their delivery count kept, so that another consumer of the group takes them now rather
+   * than once their lease expires. `ids` absent: every message this consumer still holds (called
+   * on close, once every handler has finished). Messages another consumer has taken meanwhile are
+   * left alone.
+   */
+  handBack(ids?: readonly string[]): Promise<void>;
   /** Release resources; called once, after every handler has finished. */
   release(): Promise<void>;
 }
@@ -33,8 +41,8 @@ export interface PollingSettings {
 /** A polling consumer that can also be killed the way a crash would end it (tests, fault drills). */
 export interface PollingConsumer extends QueueConsumer {
   /**
-   * Stops at once, like a process killed mid-batch: no acknowledgement, no lease renewal, running
-   * handlers are abandoned. Their messages are redelivered once their lease expires.
+   * Stops at once, like a process killed mid-batch: no acknowledgement, no lease renewal, no hand
+   * back, running handlers are abandoned. Their messages are redelivered once their lease expires.
    */
   kill(): Promise<void>;
 }
@@ -56,6 +64,8 @@ export function startPollingConsumer(
   const closing = new AbortController();
   const running = new Map<Promise<void>, readonly Delivery[]>();
   const inFlightIds = new Set<string>();
+  /** Batches being handed back after they left `running` (close waits for them). */
+  const handingBack = new Set<Promise<void>>();
   let paused = false;
   let killed = false;
   let held: readonly Delivery[] | undefined;
@@ -89,41 +99,94 @@ export function startPollingConsumer(
   };
 
   /**
-   * Runs the handler until it succeeds, then acknowledges. A failed batch is tried again here,
-   * after a capped back-off, with its lease renewed meanwhile (it stays in `running`), rather than
-   * left to expire: a dependency that was briefly down (Kafka for proxy-store) is then followed
-   * within the back-off, not a lease later, and the batch keeps its place. On close a failing
-   * batch is left unacknowledged: the lease, or this instance's next start, brings it back.
+   * Hands back, unacknowledged, messages this consumer will not handle because it is closing (a
+   * kill hands nothing back: it stands for a crash). A failure only means they wait for their lease.
    */
-  const handleUntilDone = async (batch: readonly Delivery[]): Promise<void> => {
+  const handBack = async (batch?: readonly Delivery[]): Promise<void> => {
+    if (killed || (batch !== undefined && batch.length === 0)) return;
+    try {
+      await source.handBack(batch?.map((delivery) => delivery.id));
+    } catch (error) {
+      report(error, batch);
+    }
+  };
+
+  /**
+   * Runs the handler until it succeeds, then acknowledges; resolves whether it did. A failed batch
+   * is tried again here, after a capped back-off, with its lease renewed meanwhile (it stays in
+   * `running`), rather than left to expire: a dependency that was briefly down (Kafka for
+   * proxy-store) is then followed within the back-off, not a lease later, and the batch keeps its
+   * place. On close a failing batch is not tried again: it is left unacknowledged for `dispatch`
+   * to hand back.
+   */
+  const handleUntilDone = async (batch: readonly Delivery[]): Promise<boolean> => {
     let current = batch;
     for (let failures = 1; ; failures++) {
       try {
         await resolved.handler(current, context);
       } catch (error) {
-        if (killed) return;
+        if (killed) return false;
         report(error, current);
+        if (closing.signal.aborted) return false;
         await sleep(errorBackoffMs(failures), closing.signal);
-        if (closing.signal.aborted) return;
+        if (closing.signal.aborted) return false;
         current = current.map((delivery) => ({ ...delivery, deliveryCount: delivery.deliveryCount + 1 }));
         continue;
       }
-      if (!killed) await acknowledge(current);
-      return;
+      if (killed) return false;
+      await acknowledge(current);
+      return true;
     }
   };
 
+  /**
+   * Runs one batch in a free slot. A batch that ends unacknowledged while the consumer closes (its
+   * handler gave up, or acknowledging failed) is handed back as soon as it ends, not when the last
+   * handler does: what it held was not done, and another consumer can do it now. It leaves
+   * `running` first, so that the lease renewal cannot take it back in between.
+   */
   const dispatch = (batch: readonly Delivery[]): void => {
     for (const delivery of batch) inFlightIds.add(delivery.id);
-    const work = handleUntilDone(batch).catch((error: unknown) => {
-      // Acknowledging failed after its retries: the lease brings the batch back.
-      if (!killed) report(error, batch);
-    }).finally(() => {
-      for (const delivery of batch) inFlightIds.delete(delivery.id);
-      running.delete(work);
-      wakeUp();
-    });
+    const run = async (): Promise<void> => {
+      let acknowledged = false;
+      try {
+        acknowledged = await handleUntilDone(batch);
+      } catch (error) {
+        // Acknowledging failed after its retries: the lease brings the batch back (on close, the hand-back below).
+        if (!killed) report(error, batch);
+      } finally {
+        for (const delivery of batch) inFlightIds.delete(delivery.id);
+        running.delete(work);
+        wakeUp();
+      }
+      if (!acknowledged && closing.signal.aborted) {
+        const handing = handBack(batch);
+        handingBack.add(handing);
+        await handing;
+        handingBack.delete(handing);
+      }
+    };
+    const work = run();
     running.set(work, batch);
+  };
+
+  /**
+   * Splits what one fetch returned into batches and starts each as a slot frees up. What was
+   * fetched but not yet dispatched is `held`, lease renewed, until a slot is free and the
+   * consumer is not paused: while paused no handler starts. On close, what is still held is handed
+   * back at once.
+   */
+  const dispatchAll = async (fetched: readonly Delivery[]): Promise<void> => {
+    let next = 0;
+    while (next < fetched.length) {
+      held = fetched.slice(next);
+      await waitUntilRunnable();
+      held = undefined;
+      if (closing.signal.aborted) break;
+      dispatch(fetched.slice(next, next + resolved.batchSize));
+      next += resolved.batchSize;
+    }
+    await handBack(fetched.slice(next));
   };
 
   const loop = (async () => {
@@ -142,17 +205,9 @@ export function startPollingConsumer(
         const fetched = (await source.fetch(max, closing.signal)).filter((delivery) => !inFlightIds.has(delivery.id));
         failures = 0;
         if (fetched.length === 0 || killed) continue;
-        // What was fetched but not yet dispatched is held, lease renewed, until a slot is free and
-        // the consumer is not paused: while paused no handler starts. On close the held messages
-        // go back by lease expiry.
-        for (let start = 0; start < fetched.length && !closing.signal.aborted; start += resolved.batchSize) {
-          held = fetched.slice(start);
-          await waitUntilRunnable();
-          held = undefined;
-          if (!closing.signal.aborted) dispatch(fetched.slice(start, start + resolved.batchSize));
-        }
-        held = undefined;
+        await dispatchAll(fetched);
       } catch (error) {
+        held = undefined;
         if (closing.signal.aborted) break;
         failures++;
         report(error);
@@ -162,21 +217,33 @@ export function startPollingConsumer(
   })();
 
   // Leases are renewed while handlers run, so a lease can be short (fast recovery after a crash)
-  // without a slow handler's batch being taken over by another consumer.
+  // without a slow handler's batch being taken over by another consumer. They are renewed on
+  // close too, until the last handler has finished: only a kill stops renewing at once.
   const renewTimer = setInterval(() => {
     const ids = [...running.values(), held ?? []].flatMap((batch) => batch.map((delivery) => delivery.id));
     if (ids.length > 0) source.renew(ids).catch((error: unknown) => report(error));
   }, Math.max(10, Math.floor(settings.leaseMs / 3)));
   renewTimer.unref();
 
+  /**
+   * Stops fetching at once (a blocking read is interrupted, not waited out). A close then lets
+   * running handlers finish, hands back every batch that ends unacknowledged as it ends, and last
+   * hands back whatever this consumer still holds: a read whose reply was cut off by the close
+   * leaves entries with this consumer that it never saw.
+   */
   let closed: Promise<void> | undefined;
   const shutdown = (abandonHandlers: boolean): Promise<void> => {
     closed ??= (async () => {
       killed = abandonHandlers;
-      clearInterval(renewTimer);
+      if (abandonHandlers) clearInterval(renewTimer);
       closing.abort();
       await loop;
-      if (!abandonHandlers) await Promise.allSettled(running.keys());
+      if (!abandonHandlers) {
+        await Promise.allSettled(running.keys());
+        clearInterval(renewTimer);
+        await Promise.allSettled(handingBack);
+        await handBack();
+      }
       await source.release();
       settings.onClosed?.();
     })();

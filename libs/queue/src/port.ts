@@ -9,8 +9,11 @@
  *   batch, gets the batch redelivered (to any consumer of the group).
  * - Within a group, each message goes to one consumer at a time.
  * - Order: FIFO per queue (Redis, memory) or per partition (Kafka); redeliveries may come later.
- * - `close()` is idempotent: it stops fetching, lets running handlers finish (their batches are
- *   acknowledged), then releases connections.
+ * - `close()` is idempotent: it stops fetching at once, lets running handlers finish (their
+ *   batches are acknowledged), hands back at once what it holds and will not handle (Redis,
+ *   memory: another consumer of the group takes it without waiting for its lease; Kafka: the
+ *   member leaves its group, so its partitions go to the others without waiting for its
+ *   session), then releases connections.
  */
 
 /** A message to publish. Payloads are text (JSON envelopes); `key` picks the Kafka partition. */
@@ -34,7 +37,10 @@ export interface Delivery {
 
 /** Given to every handler call. */
 export interface BatchContext {
-  /** Aborted when the consumer starts closing: long handlers may stop early and throw. */
+  /**
+   * Aborted when the consumer starts closing: long handlers may stop early and throw; what has not
+   * started should, so that its batch is handed back to the group at once.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -62,7 +68,10 @@ export interface QueueConsumer {
   pause(): void;
   resume(): void;
   readonly paused: boolean;
-  /** Idempotent: stop fetching, wait for running handlers, release resources. */
+  /**
+   * Idempotent: stop fetching, wait for running handlers, hand back what is left unacknowledged
+   * to the group's other consumers at once, release resources.
+   */
   close(): Promise<void>;
 }
 

@@ -33,7 +33,11 @@ export interface RedisBackendOptions {
   readonly leaseMs?: number;
   /** Longest a consumer's XREADGROUP blocks before looking again (default 1 s). */
   readonly blockMs?: number;
-  /** How often consumers look for expired leases to take over (default: half the lease). */
+  /**
+   * How often consumers look for entries to take over: expired leases, and entries a closing
+   * consumer handed back (default: half the lease, 1 s at most, so a hand-back reaches the others
+   * within about a second; one XAUTOCLAIM per consumer and interval).
+   */
   readonly reclaimIntervalMs?: number;
   /** Idle consumers with nothing pending are dropped from their group after this (default 1 h). */
   readonly staleConsumerMs?: number;
@@ -50,6 +54,15 @@ export interface RedisBackendOptions {
   /** Extra ioredis options (tests, TLS). */
   readonly redisOptions?: RedisOptions;
 }
+
+/**
+ * The longest default pause between two reclaim passes of a consumer. A closing consumer hands
+ * back what it will not handle by making it idle past any lease (hand-back-1), and nothing tells
+ * the others: they find it at their next pass. Half a 15 s lease would leave handed-back work
+ * waiting up to 7.5 s; a pass a second costs one XAUTOCLAIM per consumer per second, as cheap as
+ * the blocking read each idle consumer already issues every second.
+ */
+const MAX_RECLAIM_INTERVAL_MS = 1_000;
 
 /**
  * Queues as Redis streams with consumer groups (XREADGROUP / XACK, XAUTOCLAIM after a lease),
@@ -101,7 +114,7 @@ export class RedisBackend implements QueueBackend, DelayedQueueFactory {
       consumer: consumerName,
       leaseMs: this.leaseMs,
       blockMs: this.options.blockMs ?? 1_000,
-      reclaimIntervalMs: this.options.reclaimIntervalMs ?? Math.max(100, Math.floor(this.leaseMs / 2)),
+      reclaimIntervalMs: this.options.reclaimIntervalMs ?? Math.max(100, Math.min(MAX_RECLAIM_INTERVAL_MS, Math.floor(this.leaseMs / 2))),
       staleConsumerMs: this.options.staleConsumerMs ?? 3_600_000,
       adoptsPending: this.options.instanceId !== undefined,
       logger: this.logger,

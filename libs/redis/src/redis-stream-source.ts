@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Delivery, PollingSource, QueueLogger } from '@parc/queue';
 import { toDeliveries, type RawStreamEntry } from './stream-entries';
+import { defineScripts, type ScriptRunner } from './scripts/define';
+import { HAND_BACK_1 } from './scripts/hand-back-1.lua';
 
 export interface StreamSourceSettings {
   readonly stream: string;
@@ -20,6 +22,15 @@ export interface StreamSourceSettings {
 }
 
 /**
+ * The idle time a hand-back gives entries: past any lease (a day, or twice the lease if that is
+ * longer), so every other consumer's XAUTOCLAIM takes them, whatever lease it was started with.
+ * Not larger: Redis resets a delivery time that would fall before the epoch to now.
+ */
+const HANDED_BACK_IDLE_MS = 86_400_000;
+/** Entries handed back per script call when a closing consumer hands back all it holds. */
+const HAND_BACK_PAGE = 1_000;
+
+/**
  * The Redis-streams side of a polling consumer. `commands` is the backend's shared connection;
  * `blocking` is this consumer's own, because XREADGROUP BLOCK holds its connection.
  */
@@ -29,6 +40,7 @@ export class RedisStreamSource implements PollingSource {
   private reclaimPasses = 0;
   /** Where reading this consumer's own pending entries goes on; undefined once they are all read. */
   private ownPendingCursor: string | undefined;
+  private readonly scripts: ScriptRunner<'handBack'>;
 
   constructor(
     private readonly commands: Redis,
@@ -36,6 +48,7 @@ export class RedisStreamSource implements PollingSource {
     private readonly settings: StreamSourceSettings,
   ) {
     if (settings.adoptsPending) this.ownPendingCursor = '0-0';
+    this.scripts = defineScripts(commands, { handBack: HAND_BACK_1 });
   }
 
   async fetch(max: number, signal: AbortSignal): Promise<Delivery[]> {
@@ -67,6 +80,29 @@ export class RedisStreamSource implements PollingSource {
   async renew(ids: readonly string[]): Promise<void> {
     const { stream, group, consumer } = this.settings;
     await this.commands.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID');
+  }
+
+  /**
+   * Hands entries back (hand-back-1): they stay pending, with their delivery count, but idle past
+   * any lease, so another consumer's next reclaim pass (every `reclaimIntervalMs`, 1 s at most by
+   * default) takes them instead of waiting for their lease to run out. Without `ids`, page by page
+   * through everything still pending to this consumer.
+   */
+  async handBack(ids?: readonly string[]): Promise<void> {
+    const { stream, group, consumer, leaseMs } = this.settings;
+    const common = [group, consumer, Math.max(HANDED_BACK_IDLE_MS, 2 * leaseMs)];
+    let count = 0;
+    if (ids !== undefined) {
+      if (ids.length > 0) count = Number(((await this.scripts.handBack([stream], [...common, 'ids', ...ids])) as [number, number, string])[0]);
+    } else {
+      for (let start = '-'; ; ) {
+        const [handed, looked, last] = (await this.scripts.handBack([stream], [...common, 'all', start, HAND_BACK_PAGE])) as [number, number, string];
+        count += Number(handed);
+        if (Number(looked) < HAND_BACK_PAGE || last === '') break;
+        start = `(${last}`;
+      }
+    }
+    if (count > 0) this.settings.logger.info({ stream, group, consumer, count }, 'handed back messages this consumer will not handle (closing)');
   }
 
   async release(): Promise<void> {
@@ -109,7 +145,10 @@ export class RedisStreamSource implements PollingSource {
     return toDeliveries(entries, await this.deliveryCounts(entries));
   }
 
-  /** Takes over entries whose lease expired: their consumer died or stalled past the lease. */
+  /**
+   * Takes over entries whose lease expired (their consumer died or stalled past the lease) and
+   * entries a closing consumer handed back (idle past any lease too).
+   */
   private async reclaim(max: number): Promise<Delivery[]> {
     const { stream, group, consumer, leaseMs } = this.settings;
     const [cursor, entries] = (await this.commands.xautoclaim(
@@ -118,7 +157,7 @@ export class RedisStreamSource implements PollingSource {
     this.reclaimCursor = cursor;
     if (++this.reclaimPasses % 20 === 1) await this.removeStaleConsumers();
     if (entries.length === 0) return [];
-    this.settings.logger.warn({ stream, group, count: entries.length }, 'reclaimed messages whose lease expired');
+    this.settings.logger.info({ stream, group, count: entries.length }, 'took over messages another consumer left (its lease expired, or it handed them back as it closed)');
     return toDeliveries(entries, await this.deliveryCounts(entries));
   }
 

@@ -29,8 +29,27 @@ export const outboundSpec = {
 
 export type OutboundConfig = ConfigOf<typeof outboundSpec>;
 
-/** The HttpCaller for a stage; a bad allow-list entry is a config error naming the variable. */
-export function createHttpCaller(config: OutboundConfig): HttpCaller {
+/**
+ * parc-caller's MAX_CONCURRENT_PER_HOST: unset by default, so that no per-process cap stands
+ * below the caller's own parallelism (CALLER_BATCH_SIZE × CALLER_CONCURRENCY, which the scheduler
+ * sets). Destinations are protected by their flow-control keys instead (a request's `flowControl`,
+ * DESTINATION_*: limits that hold across every caller of every Parc, docs/destinations.md); a cap
+ * per process only made the scheduler add processes to get calls in flight (issue #13).
+ */
+export const callerMaxConcurrentPerHost = field.integer({
+  env: 'MAX_CONCURRENT_PER_HOST',
+  optional: true,
+  min: 1,
+  max: 10_000,
+  description:
+    "Calls in flight to one host per process; more wait in line. Unset: no cap below the caller's own parallelism (CALLER_BATCH_SIZE × CALLER_CONCURRENCY): destinations are protected by their flow-control limits (a request's flowControl, DESTINATION_*), which hold across every caller.",
+});
+
+/**
+ * The HttpCaller for a stage; a bad allow-list entry is a config error naming the variable. An
+ * unset per-host cap (parc-caller's) is `callsInFlight`, the stage's own bound.
+ */
+export function createHttpCaller(config: Omit<OutboundConfig, 'maxConcurrentPerHost'> & { readonly maxConcurrentPerHost: number | undefined }, callsInFlight?: number): HttpCaller {
   let policy: EgressPolicy;
   try {
     policy = EgressPolicy.fromAllowList(config.egressAllowList ?? []);
@@ -41,7 +60,7 @@ export function createHttpCaller(config: OutboundConfig): HttpCaller {
   return new HttpCaller({
     policy,
     maxResponseBodyBytes: config.maxResponseBodyBytes,
-    maxConcurrentPerHost: config.maxConcurrentPerHost,
+    maxConcurrentPerHost: config.maxConcurrentPerHost ?? callsInFlight,
     connectTimeoutMs: config.connectTimeoutMs,
   });
 }

@@ -1,5 +1,5 @@
 import { ARRIVALS_NEED_PARCS_KEY, changeTimesAfter, decide, SATURATED_SINCE_KEY } from './decide';
-import type { Observation, ParcObservation, Plan, ScalingPolicy, StageName } from './model';
+import type { CpuUsage, Observation, ParcObservation, Plan, ScalingPolicy, StageName } from './model';
 
 const stage = (cpuMillis: number, ratePerInstance: number, max = 8, min = 1) => ({ resources: { cpuMillis, memoryMiB: 128 }, min, max, ratePerInstance });
 
@@ -17,6 +17,7 @@ const POLICY: ScalingPolicy = {
   scaleDownCooldownMs: 30_000,
   idleScaleDownCooldownMs: 5_000,
   tolerance: 0.1,
+  cpuSaturatedShare: 0.85,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
   parcs: { max: 4, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 120_000, idleDrainMs: 15_000, startupMs: 15_000 },
 };
@@ -108,6 +109,69 @@ describe('decide', () => {
     const plan = decide(observe({ parcs: [busy] }), POLICY);
     expect(plan.parcs[0]).toMatchObject({ callerParallelism: 128 });
     expect(plan.parcs[0]?.reason).toMatch(/parallelism 64 → 128: callers full \(64 of 64 in flight\) and calls fast/);
+  });
+
+  describe('the CPU reading', () => {
+    // Slow calls, callers full, 2,000/s to serve: at parallelism 64 and 200 ms the load asks for 8 callers.
+    const slowCalls = (overrides: Partial<ParcObservation> = {}): ParcObservation => parc({ caller: { arrivalRate: 1_000, backlog: 10_000, inFlight: 64, callLatencyMs: 200 }, ...overrides });
+    const machine = (busy: number, callerMillis = 150): CpuUsage => ({ perInstanceMillis: { 'p1/parc-caller': callerMillis }, usedMillis: callerMillis, machineMillis: 2_000, machineBusyShare: busy });
+
+    it.each<{ name: string; cpu: CpuUsage | undefined; callers?: Partial<ParcObservation>; parallelism: number; instances: number; why: RegExp }>([
+      {
+        name: 'a saturated machine and slow calls: parallelism raised, no new caller process',
+        cpu: machine(0.92),
+        parallelism: 128,
+        instances: 1,
+        why: /^holding 1: CPU held back a scale-up to 4 \(machine 92 % busy, saturated from 85 %; parallelism raised 64 → 128 instead\)/,
+      },
+      {
+        name: 'a machine that 7 more callers would saturate: parallelism raised, then only the callers that fit',
+        cpu: machine(0.5),
+        parallelism: 128,
+        instances: 4,
+        why: /^up 1 → 4: 1000\/s arriving, 10000 waiting, one instance handles 640\/s/,
+      },
+      { name: 'a machine with room: instances, as without a reading', cpu: machine(0.3, 100), parallelism: 64, instances: 8, why: /^up 1 → 8/ },
+      { name: 'parallelism already at its maximum: instances, even on a saturated machine', cpu: machine(0.92), callers: { callerParallelism: 512, caller: { arrivalRate: 1_000, backlog: 10_000, inFlight: 512, callLatencyMs: 200 } }, parallelism: 512, instances: 2, why: /^up 1 → 2/ },
+      { name: 'no CPU reading: instances, the old behaviour', cpu: undefined, parallelism: 64, instances: 8, why: /^up 1 → 8: 1000\/s arriving, 10000 waiting, one instance handles 320\/s$/ },
+    ])('$name', ({ cpu, callers, parallelism, instances, why }) => {
+      const plan = decide(observe({ parcs: [slowCalls(callers)], ...(cpu ? { cpu } : {}) }), POLICY);
+      expect(plan.parcs[0]?.callerParallelism).toBe(parallelism);
+      expect(desired(plan, 'p1/parc-caller')).toBe(instances);
+      expect(reason(plan, 'p1/parc-caller')).toMatch(why);
+    });
+
+    it('says why parallelism went up instead of processes', () => {
+      const plan = decide(observe({ parcs: [slowCalls()], cpu: machine(0.92) }), POLICY);
+      expect(plan.parcs[0]?.reason).toBe('parallelism 64 → 128 instead of more callers: callers full (64 of 64 in flight), calls slow (200 ms, waiting on the network) and machine 92 % busy, saturated from 85 %');
+    });
+
+    it.each<{ name: string; measured: number | undefined; callers: number; short: string }>([
+      { name: 'measured CPU above the request: fewer instances fit', measured: 300, callers: 2, short: '; capacity short: wanted 8, got 2 (CPU judged at 300 m per instance as measured, above the 200 m requested)' },
+      { name: 'measured CPU below the request: the request counts', measured: 120, callers: 4, short: '; capacity short: wanted 8, got 4' },
+      { name: 'no measurement: the request counts', measured: undefined, callers: 4, short: '; capacity short: wanted 8, got 4' },
+    ])('judges capacity on max(requested, measured) CPU: $name', ({ measured, callers, short }) => {
+      // 1,400 m: the six minimums take 800 m at their requests (a caller 200 m), 600 m are left.
+      const cpu: CpuUsage = { perInstanceMillis: measured === undefined ? {} : { 'p1/parc-caller': measured }, usedMillis: measured ?? 0 };
+      const plan = decide(observe({ parcs: [slowCalls()], capacity: { cpuMillis: 1_400, memoryMiB: 16_384 }, cpu }), POLICY);
+      expect(desired(plan, 'p1/parc-caller')).toBe(callers);
+      expect(reason(plan, 'p1/parc-caller').endsWith(short)).toBe(true);
+      expect(withinBudget(plan)).toBe(true);
+    });
+
+    it('keeps a minimum that its measured CPU would not fit in: a measurement limits growth, it removes no floor', () => {
+      const cpu: CpuUsage = { perInstanceMillis: { 'p1/parc-caller': 800 }, usedMillis: 800 };
+      const plan = decide(observe({ parcs: [slowCalls()], capacity: { cpuMillis: 900, memoryMiB: 16_384 }, cpu }), POLICY);
+      expect(plan.stages.map((s) => s.desired)).toEqual([1, 1, 1, 1, 1, 1]);
+      // The caller is charged its 200 m request: 800 m in all.
+      expect(plan.budget.planned.cpuMillis).toBe(800);
+    });
+
+    it('changes nothing on a quiet machine whose instances use less than they request', () => {
+      const observation = observe({ parcs: [slowCalls()], proxyStore: { arrivalRate: 8_000, backlog: 50_000 } });
+      const quiet: CpuUsage = { perInstanceMillis: { 'proxy-store': 40, 'p1/parc-caller': 90 }, usedMillis: 130, machineMillis: 2_000, machineBusyShare: 0.2 };
+      expect(decide({ ...observation, cpu: quiet }, POLICY)).toEqual(decide(observation, POLICY));
+    });
   });
 
   describe('does not flap', () => {

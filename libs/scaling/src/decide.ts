@@ -26,7 +26,12 @@ interface Demand {
   /** Messages per second to serve: arrivals plus the backlog spread over the drain target. */
   readonly demandRate: number;
   readonly perInstanceRate: number;
+  /** What one instance reserves by the policy. */
+  readonly requested: Resources;
+  /** What one instance is judged to take: its request, or the CPU it was measured to use if more. */
   readonly resources: Resources;
+  /** Said when `resources` is the measured CPU, above the request. */
+  readonly judgedOn?: string;
   readonly reason: string;
 }
 
@@ -49,7 +54,7 @@ export function decide(observed: Observation, policy: ScalingPolicy): Plan {
   let allocation = allocate(demands, observation.capacity);
   let parcPlans = parcs.map(({ plan }) => plan);
   const created = parcPlans.find((plan) => plan.action === 'create');
-  if (created && demands.some((d) => d.parcId === created.id && (allocation.get(d.key) ?? 0) < d.min)) {
+  if (created && demands.some((d) => d.parcId === created.id && (allocation.counts.get(d.key) ?? 0) < d.min)) {
     // A Parc that cannot have its minimum of every stage would take no work: do not create it.
     const without = demands.filter((d) => d.parcId !== created.id);
     allocation = allocate(without, observation.capacity);
@@ -61,13 +66,11 @@ export function decide(observed: Observation, policy: ScalingPolicy): Plan {
   return finish(demands, allocation, parcPlans, observation, policy);
 }
 
-function finish(demands: readonly Demand[], allocation: ReadonlyMap<string, number>, parcs: readonly ParcPlan[], observation: Observation, policy: ScalingPolicy): Plan {
-  const planned = { cpuMillis: 0, memoryMiB: 0 };
+function finish(demands: readonly Demand[], allocation: Allocation, parcs: readonly ParcPlan[], observation: Observation, policy: ScalingPolicy): Plan {
+  const planned = allocation.planned;
   const stages: StagePlan[] = demands.map((demand) => {
-    const desired = allocation.get(demand.key) ?? 0;
-    planned.cpuMillis += desired * demand.resources.cpuMillis;
-    planned.memoryMiB += desired * demand.resources.memoryMiB;
-    const short = desired < demand.desired ? `; capacity short: wanted ${demand.desired}, got ${desired}` : '';
+    const desired = allocation.counts.get(demand.key) ?? 0;
+    const short = desired < demand.desired ? `; capacity short: wanted ${demand.desired}, got ${desired}${demand.judgedOn ? ` (${demand.judgedOn})` : ''}` : '';
     return {
       key: demand.key,
       stage: demand.stage,
@@ -169,6 +172,37 @@ function describeLoad(load: StageLoad, perInstanceRate: number): string {
   return `${fmt(load.arrivalRate)}/s arriving, ${load.backlog} waiting, one instance handles ${fmt(perInstanceRate)}/s`;
 }
 
+const percent = (share: number): string => fmt(Math.round(share * 1000) / 10);
+
+/**
+ * What one instance of `key` is judged to take from the capacity: its request, or the CPU its
+ * instances were measured to use when that is more — a stage that uses more than it requests
+ * would otherwise be planned onto CPU that is not there.
+ */
+function judged(observation: Observation, key: string, requested: Resources): { requested: Resources; resources: Resources; judgedOn?: string } {
+  const measured = observation.cpu?.perInstanceMillis[key];
+  if (measured === undefined || measured <= requested.cpuMillis) return { requested, resources: requested };
+  const cpuMillis = Math.ceil(measured);
+  return { requested, resources: { ...requested, cpuMillis }, judgedOn: `CPU judged at ${cpuMillis} m per instance as measured, above the ${requested.cpuMillis} m requested` };
+}
+
+/**
+ * Why the machine should take no more instances of `key` now, or undefined: it is busy to the
+ * policy's saturated share already, or `added` more at what one of them uses would take it there.
+ * Undefined without a machine reading (decisions then plan on requests alone).
+ */
+function cpuHold(observation: Observation, policy: ScalingPolicy, key: string, added: number): string | undefined {
+  const cpu = observation.cpu;
+  if (cpu?.machineBusyShare === undefined || added <= 0) return undefined;
+  const busy = cpu.machineBusyShare;
+  const limit = `saturated from ${percent(policy.cpuSaturatedShare)} %`;
+  if (busy >= policy.cpuSaturatedShare) return `machine ${percent(busy)} % busy, ${limit}`;
+  const each = cpu.perInstanceMillis[key];
+  if (each === undefined || !cpu.machineMillis) return undefined;
+  const after = busy + (added * each) / cpu.machineMillis;
+  return after >= policy.cpuSaturatedShare ? `machine ${percent(busy)} % busy: ${added} more at ${fmt(Math.round(each))} m each would take it to ${percent(after)} %, ${limit}` : undefined;
+}
+
 function globalDemand(observation: Observation, policy: ScalingPolicy, stage: (typeof GLOBAL_STAGES)[number]): Demand {
   const load = stage === 'proxy' ? observation.proxy : stage === 'proxy-store' ? observation.proxyStore : observation.responder;
   const stagePolicy = policy.stages[stage];
@@ -185,7 +219,7 @@ function globalDemand(observation: Observation, policy: ScalingPolicy, stage: (t
   }
   const ratio = sizedRatio(demandRate, current, stagePolicy.ratePerInstance, policy);
   const { desired, reason } = withHysteresis(observation, policy, key, current, raw, ratio, stagePolicy.min, stagePolicy.max, why);
-  return { key, stage, current, desired, min: stagePolicy.min, demandRate, perInstanceRate: stagePolicy.ratePerInstance, resources: stagePolicy.resources, reason };
+  return { key, stage, current, desired, min: stagePolicy.min, demandRate, perInstanceRate: stagePolicy.ratePerInstance, ...judged(observation, key, stagePolicy.resources), reason };
 }
 
 /** A caller process's rate: bounded by its CPU and by parallelism ÷ call latency. */
@@ -213,19 +247,43 @@ function parcDemand(observation: Observation, policy: ScalingPolicy, plan: ParcP
   const load = loadOf(parc, stage);
   const perInstanceRate = stage === 'parc-caller' ? callerRate(policy, plan.callerParallelism, parc?.caller.callLatencyMs ?? 0) : stagePolicy.ratePerInstance;
   const demandRate = demandRateOf(load, policy);
-  const base = { key, stage, parcId: plan.id, current, demandRate, perInstanceRate, resources: stagePolicy.resources } as const;
+  const base = { key, stage, parcId: plan.id, current, demandRate, perInstanceRate, ...judged(observation, key, stagePolicy.resources) } as const;
   if (plan.action === 'remove') return { ...base, desired: 0, min: 0, reason: `Parc ${plan.id} drained: removing` };
   if (plan.action === 'create') return { ...base, desired: stagePolicy.min, min: stagePolicy.min, reason: `new Parc ${plan.id}: starting at the minimum ${stagePolicy.min}` };
   const raw = needed(demandRate, perInstanceRate, policy);
   const ratio = sizedRatio(demandRate, current, perInstanceRate, policy);
   const result = withHysteresis(observation, policy, key, current, raw, ratio, stagePolicy.min, usableMax(policy, stage), describeLoad(load, perInstanceRate));
+  const held = stage === 'parc-caller' && parc ? callersHeldByCpu(observation, policy, plan, parc, current, result.desired) : undefined;
+  if (held) return { ...base, desired: current, min: stagePolicy.min, reason: `holding ${current}: CPU held back a scale-up to ${result.desired} (${held}): ${describeLoad(load, perInstanceRate)}` };
   return { ...base, desired: result.desired, min: stagePolicy.min, reason: result.reason };
+}
+
+/**
+ * Why a Parc's callers get no new process now, or undefined. On a CPU-saturated machine another
+ * caller process adds CPU cost, not throughput, while calls are slow (waiting on the network,
+ * not on CPU) and the parallelism of the callers already there can still go up: it is raised
+ * instead (`planParallelism`, the same test). Fast calls, parallelism at its maximum, a stage
+ * below its minimum or no CPU reading: processes as before.
+ */
+function callersHeldByCpu(observation: Observation, policy: ScalingPolicy, plan: ParcPlan, parc: ParcObservation, current: number, wanted: number): string | undefined {
+  if (wanted <= current || current < policy.stages['parc-caller'].min || parc.caller.callLatencyMs <= policy.caller.fastCallMs) return undefined;
+  const observed = clamp(parc.callerParallelism, policy.caller.minParallelism, policy.caller.maxParallelism);
+  const raised = plan.callerParallelism > observed;
+  if (!raised && plan.callerParallelism >= policy.caller.maxParallelism) return undefined;
+  const hold = cpuHold(observation, policy, stageKey('parc-caller', plan.id), wanted - current);
+  if (!hold) return undefined;
+  const instead = raised
+    ? `parallelism raised ${observed} → ${plan.callerParallelism} instead`
+    : `calls slow (${fmt(parc.caller.callLatencyMs)} ms): parallelism ${plan.callerParallelism} is raised while the callers are full, not processes added`;
+  return `${hold}; ${instead}`;
 }
 
 /**
  * Caller parallelism of one Parc: doubled while its callers are full (in flight near the limit,
  * work waiting) and calls are fast — cheaper than another process; halved when far below it.
- * Slow calls keep parallelism and get instances instead (the demand uses the planned parallelism).
+ * Slow calls keep parallelism and get instances instead (the demand uses the planned parallelism),
+ * unless the machine's CPU holds more callers back (`cpuHold`): then parallelism is doubled too,
+ * as calls waiting on the network cost little CPU each.
  */
 function planParallelism(observation: Observation, policy: ScalingPolicy, parc: ParcObservation): { parallelism: number; why: string } {
   const { minParallelism, maxParallelism, fastCallMs } = policy.caller;
@@ -237,6 +295,11 @@ function planParallelism(observation: Observation, policy: ScalingPolicy, parc: 
     const next = Math.min(maxParallelism, current * 2);
     return { parallelism: next, why: `parallelism ${current} → ${next}: callers full (${parc.caller.inFlight} of ${limit} in flight) and calls fast (${fmt(parc.caller.callLatencyMs)} ms)` };
   }
+  const held = full && !fast && current < maxParallelism ? cpuHoldsCallers(observation, policy, parc, current) : undefined;
+  if (held) {
+    const next = Math.min(maxParallelism, current * 2);
+    return { parallelism: next, why: `parallelism ${current} → ${next} instead of more callers: callers full (${parc.caller.inFlight} of ${limit} in flight), calls slow (${fmt(parc.caller.callLatencyMs)} ms, waiting on the network) and ${held}` };
+  }
   const key = `${parc.id}/parallelism`;
   const settled = observation.nowMs - (observation.lastChangeMs[key] ?? Number.NEGATIVE_INFINITY) >= policy.scaleDownCooldownMs;
   if (parc.caller.inFlight < 0.25 * limit && current > minParallelism && settled) {
@@ -244,6 +307,12 @@ function planParallelism(observation: Observation, policy: ScalingPolicy, parc: 
     return { parallelism: next, why: `parallelism ${current} → ${next}: ${parc.caller.inFlight} of ${limit} in flight` };
   }
   return { parallelism: current, why: `parallelism ${current}` };
+}
+
+/** Why the CPU holds back the callers a Parc's load asks for at `parallelism`, or undefined (see `cpuHold`). */
+function cpuHoldsCallers(observation: Observation, policy: ScalingPolicy, parc: ParcObservation, parallelism: number): string | undefined {
+  const wanted = Math.min(usableMax(policy, 'parc-caller'), needed(demandRateOf(loadOf(parc, 'parc-caller'), policy), callerRate(policy, parallelism, parc.caller.callLatencyMs), policy));
+  return cpuHold(observation, policy, stageKey('parc-caller', parc.id), wanted - parc.instances['parc-caller']);
 }
 
 /** Whether a Parc cannot go faster: its callers or its incoming would need more than they may have. */
@@ -444,21 +513,35 @@ function fitsInFewer(policy: ScalingPolicy, active: readonly ParcObservation[]):
   );
 }
 
+/** Instances per stage key, and what they reserve in all. */
+interface Allocation {
+  readonly counts: ReadonlyMap<string, number>;
+  readonly planned: Resources;
+}
+
 /**
  * Shares `capacity` out: each stage's minimum first (global stages, then Parcs oldest first),
  * then one instance at a time to the stage with the most demand per planned instance, until
- * every stage has what it wants or nothing more fits. Never plans beyond `capacity`.
+ * every stage has what it wants or nothing more fits. Never plans beyond `capacity`. Instances
+ * are charged what they are judged to take (measured CPU above the request); a minimum that does
+ * not fit so is charged its request: a measurement limits growth, it does not remove a floor.
  */
-function allocate(demands: readonly Demand[], capacity: Resources): Map<string, number> {
+function allocate(demands: readonly Demand[], capacity: Resources): Allocation {
   const allocation = new Map<string, number>(demands.map((d) => [d.key, 0]));
   let free = { ...capacity };
+  let planned = { cpuMillis: 0, memoryMiB: 0 };
   const fits = (r: Resources): boolean => r.cpuMillis <= free.cpuMillis && r.memoryMiB <= free.memoryMiB;
-  const take = (d: Demand): void => {
+  const take = (d: Demand, cost: Resources = d.resources): void => {
     allocation.set(d.key, (allocation.get(d.key) ?? 0) + 1);
-    free = { cpuMillis: free.cpuMillis - d.resources.cpuMillis, memoryMiB: free.memoryMiB - d.resources.memoryMiB };
+    free = { cpuMillis: free.cpuMillis - cost.cpuMillis, memoryMiB: free.memoryMiB - cost.memoryMiB };
+    planned = { cpuMillis: planned.cpuMillis + cost.cpuMillis, memoryMiB: planned.memoryMiB + cost.memoryMiB };
   };
   for (const d of demands) {
-    for (let i = 0; i < Math.min(d.min, d.desired) && fits(d.resources); i++) take(d);
+    for (let i = 0; i < Math.min(d.min, d.desired); i++) {
+      const cost = fits(d.resources) ? d.resources : d.requested;
+      if (!fits(cost)) break;
+      take(d, cost);
+    }
   }
   const open = new Set(demands.filter((d) => (allocation.get(d.key) ?? 0) < d.desired));
   while (open.size > 0) {
@@ -479,7 +562,7 @@ function allocate(demands: readonly Demand[], capacity: Resources): Map<string, 
     else open.delete(best);
     if ((allocation.get(best.key) ?? 0) >= best.desired) open.delete(best);
   }
-  return allocation;
+  return { counts: allocation, planned };
 }
 
 /**

@@ -43,6 +43,12 @@ export interface ScalingPolicy {
    * (0.1: 90–110 %), as the HPA's tolerance: noise in a steady load does not move it.
    */
   readonly tolerance: number;
+  /**
+   * A machine whose CPU is busy to this share (0–1] takes no more caller processes while raising
+   * the callers' parallelism would serve instead (calls slow: waiting on the network, not on CPU).
+   * Applies only where the driver reads the CPU (`Observation.cpu`).
+   */
+  readonly cpuSaturatedShare: number;
   readonly caller: {
     readonly minParallelism: number;
     readonly maxParallelism: number;
@@ -109,6 +115,22 @@ export interface ParcObservation {
   readonly callerParallelism: number;
 }
 
+/**
+ * CPU actually used, as the driver measured it since its previous reading: the processes it runs
+ * (local driver) or the metrics API (Kubernetes). Absent where it cannot be read; then every
+ * decision plans on the policy's requests alone.
+ */
+export interface CpuUsage {
+  /** Millicores one instance of a stage used, the mean over its instances (key from `stageKey`); a stage not measured is absent. */
+  readonly perInstanceMillis: Readonly<Record<string, number>>;
+  /** Millicores Parc's measured instances used in all. */
+  readonly usedMillis: number;
+  /** The machine's CPU in millicores (cores × 1000; on Kubernetes the schedulable nodes' capacity), when known. */
+  readonly machineMillis?: number;
+  /** Share (0–1) of `machineMillis` busy, every process counted (Redis, Kafka, other tenants), when known. */
+  readonly machineBusyShare?: number;
+}
+
 export interface Observation {
   readonly nowMs: number;
   /** Ingress: accepted requests per second (backlog 0: the proxy answers at once). */
@@ -123,6 +145,8 @@ export interface Observation {
   readonly capacity: Resources;
   /** When each stage last changed its instance count (key from `stageKey`), from the decision ledger. */
   readonly lastChangeMs: Readonly<Record<string, number>>;
+  /** CPU actually used, where the driver reads it: instances are judged on max(request, measured), and a saturated machine gets parallelism rather than processes. */
+  readonly cpu?: CpuUsage;
 }
 
 /** One stage's planned instance count, and why. */

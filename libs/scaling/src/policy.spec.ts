@@ -20,6 +20,7 @@ describe('applyPolicyOverrides', () => {
     [{ stages: { proxy: { max: -1 } } }, /stages\.proxy\.max must be a positive number/],
     [{ stages: { proxy: { min: 4, max: 2 } } }, /stages\.proxy: min 4 is above max 2/],
     [{ targetUtilisation: 1.5 }, /targetUtilisation must be at most 1/],
+    [{ cpuSaturatedShare: 1.2 }, /cpuSaturatedShare must be at most 1/],
     [{ tickMs: 100 }, /tickMs is not a policy field/],
     [{ caller: { maxParallelism: '512' } }, /caller\.maxParallelism must be a positive number/],
   ])('refuses %j, naming the field', (overrides, message) => {

@@ -28,6 +28,7 @@ export const DEFAULT_SCALING_POLICY: ScalingPolicy = {
   scaleDownCooldownMs: 15_000,
   idleScaleDownCooldownMs: 5_000,
   tolerance: 0.1,
+  cpuSaturatedShare: 0.85,
   caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
   parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 300_000, idleDrainMs: 15_000, startupMs: 15_000 },
 };
@@ -40,6 +41,7 @@ export interface PolicyOverrides {
   readonly scaleDownCooldownMs?: number;
   readonly idleScaleDownCooldownMs?: number;
   readonly tolerance?: number;
+  readonly cpuSaturatedShare?: number;
   readonly caller?: Partial<ScalingPolicy['caller']>;
   readonly parcs?: Partial<ScalingPolicy['parcs']>;
 }
@@ -69,7 +71,7 @@ export function applyPolicyOverrides(base: ScalingPolicy, overrides: unknown): S
   };
   if (!isObject(overrides)) throw new Error('the policy must be a JSON object');
   const { stages, caller, parcs, ...top } = overrides;
-  const policy = numbers({ ...base }, top, '', ['drainTargetS', 'targetUtilisation', 'scaleDownCooldownMs', 'idleScaleDownCooldownMs', 'tolerance']) as unknown as ScalingPolicy;
+  const policy = numbers({ ...base }, top, '', ['drainTargetS', 'targetUtilisation', 'scaleDownCooldownMs', 'idleScaleDownCooldownMs', 'tolerance', 'cpuSaturatedShare']) as unknown as ScalingPolicy;
   const mergedStages: Record<string, StagePolicy> = { ...base.stages };
   if (stages !== undefined && !isObject(stages)) problems.push('stages must be an object');
   for (const [name, stage] of Object.entries(isObject(stages) ? stages : {})) {
@@ -92,6 +94,7 @@ export function applyPolicyOverrides(base: ScalingPolicy, overrides: unknown): S
   };
   if (result.targetUtilisation > 1) problems.push('targetUtilisation must be at most 1');
   if (result.tolerance >= 1) problems.push('tolerance must be below 1');
+  if (result.cpuSaturatedShare > 1) problems.push('cpuSaturatedShare must be at most 1');
   if (problems.length > 0) throw new Error(problems.join('; '));
   return result;
 }

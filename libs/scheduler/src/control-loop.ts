@@ -135,7 +135,7 @@ function schedulerGauges(registry: Registry): SchedulerGauges {
   return {
     desired: registerOnce(registry, 'parc_scheduler_desired_instances', (r) => new Gauge({ name: 'parc_scheduler_desired_instances', help: 'Instances the latest plan wants per stage (p1/parc-caller for a Parc stage).', labelNames: ['stage'], registers: [r] })),
     actual: registerOnce(registry, 'parc_scheduler_actual_instances', (r) => new Gauge({ name: 'parc_scheduler_actual_instances', help: 'Instances running per stage when the latest plan was made.', labelNames: ['stage'], registers: [r] })),
-    budget: registerOnce(registry, 'parc_scheduler_budget', (r) => new Gauge({ name: 'parc_scheduler_budget', help: 'Capacity available to Parc and what the latest plan reserves of it (cpu in millicores, memory in MiB).', labelNames: ['resource', 'kind'], registers: [r] })),
+    budget: registerOnce(registry, 'parc_scheduler_budget', (r) => new Gauge({ name: 'parc_scheduler_budget', help: 'Capacity available to Parc, what the latest plan reserves of it, and the CPU its instances used when the driver reads it (cpu in millicores, memory in MiB).', labelNames: ['resource', 'kind'], registers: [r] })),
   };
 }
 
@@ -150,4 +150,5 @@ function report(plan: Plan, observation: Observation, gauges: SchedulerGauges, l
   gauges.budget.set({ resource: 'cpu', kind: 'planned' }, plan.budget.planned.cpuMillis);
   gauges.budget.set({ resource: 'memory', kind: 'capacity' }, observation.capacity.memoryMiB);
   gauges.budget.set({ resource: 'memory', kind: 'planned' }, plan.budget.planned.memoryMiB);
+  if (observation.cpu) gauges.budget.set({ resource: 'cpu', kind: 'used' }, observation.cpu.usedMillis);
 }

@@ -1,4 +1,4 @@
-import type { GlobalStage, ParcStage, Plan, Resources } from '@parc/scaling';
+import type { CpuUsage, GlobalStage, ParcStage, Plan, Resources } from '@parc/scaling';
 
 /** What runs now, as the driver sees it. */
 export interface ClusterState {
@@ -6,6 +6,8 @@ export interface ClusterState {
   readonly parcs: readonly ParcState[];
   /** What Parc's stages may use in all (allocatable minus others' requests, or a local budget). */
   readonly capacity: Resources;
+  /** CPU actually used since the driver's previous reading, where it can read it (absent: decisions plan on requests). */
+  readonly cpu?: CpuUsage;
 }
 
 export interface ParcState {
@@ -13,7 +15,17 @@ export interface ParcState {
   readonly state: 'active' | 'draining';
   readonly createdAtMs: number;
   readonly instances: Readonly<Record<ParcStage, number>>;
+  /** Calls in flight per caller process (see `callerConcurrencyFor`). */
   readonly callerParallelism: number;
+}
+
+/**
+ * The CALLER_CONCURRENCY (batches in flight) that gives a caller the parallelism the scheduler
+ * plans: calls in flight per process, as `decide` counts them and `ready`'s entries in flight
+ * measure them. A caller admits CALLER_BATCH_SIZE × CALLER_CONCURRENCY calls.
+ */
+export function callerConcurrencyFor(parallelism: number, batchSize: number): number {
+  return Math.max(1, Math.ceil(parallelism / Math.max(1, batchSize)));
 }
 
 /**

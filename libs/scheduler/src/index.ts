@@ -1,5 +1,5 @@
 export { createControlLoop, type ControlLoop, type ControlLoopOptions, type DecisionEntry } from './control-loop';
-export { dryRunDriver, type ClusterState, type ParcState, type ScalingDriver } from './driver';
+export { callerConcurrencyFor, dryRunDriver, type ClusterState, type ParcState, type ScalingDriver } from './driver';
 export { readSignals, toObservation, type ParcSignals, type PipelineSignals, type Readings } from './observe';
 export { pipelineSignals, type PipelineSignalSources } from './signals/pipeline';
 export {
@@ -11,6 +11,7 @@ export {
   type LocalProcessOptions,
   type RestartBackoff,
 } from './drivers/local-processes';
+export { createCpuMeter, type CpuMeter, type CpuMeterOptions, type MachineTimes } from './drivers/cpu-meter';
 export { queueBacklogSignal } from './signals/queue-backlog';
 export { delayedSetSignal } from './signals/delayed-set';
 export type { DelayedReading, QueueReading, Signal } from './signals/signal';

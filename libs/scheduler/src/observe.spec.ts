@@ -52,3 +52,13 @@ describe('observed call latency', () => {
     expect(latency(at(0, 0, 0), at(1_000, 0, 5))).toBe(100);
   });
 });
+
+describe('observed CPU', () => {
+  const observed = (cluster: ClusterState) => toObservation({ readings: inboxAdded(0, 0), previous: undefined, signals, cluster, lastChangeMs: {}, callLatencyMs: 100 });
+
+  it("is the driver's reading, and absent where the driver has none (decide then plans on requests)", () => {
+    const cpu = { perInstanceMillis: { 'p1/parc-caller': 420 }, usedMillis: 420, machineMillis: 2_000, machineBusyShare: 0.9 };
+    expect(observed({ ...CLUSTER, cpu }).cpu).toEqual(cpu);
+    expect('cpu' in observed(CLUSTER)).toBe(false);
+  });
+});

@@ -81,6 +81,7 @@ export function toObservation(input: {
     responder: { arrivalRate: rate(signals.responses), backlog: queue(signals.responses).waiting + queue(signals.callbacks).waiting },
     globalInstances: cluster.globalInstances,
     capacity: cluster.capacity,
+    ...(cluster.cpu === undefined ? {} : { cpu: cluster.cpu }),
     lastChangeMs: input.lastChangeMs,
     parcs: cluster.parcs.map((parc) => {
       const own = signals.parcs(parc.id);

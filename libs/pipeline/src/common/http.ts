@@ -15,5 +15,9 @@ export interface OutboundCall {
  * refused destinations) are attempt records with an `error.code`.
  */
 export interface HttpCallPort {
-  call(request: OutboundCall, signal?: AbortSignal): Promise<AttemptRecord>;
+  /**
+   * Rejects only when `signal` aborts, or when `options.unsent` aborts before the request is sent
+   * (it was still queued for a connection to its host): nothing was attempted then.
+   */
+  call(request: OutboundCall, signal?: AbortSignal, options?: { readonly unsent?: AbortSignal }): Promise<AttemptRecord>;
 }

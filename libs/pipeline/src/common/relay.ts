@@ -12,6 +12,12 @@ export interface RelayContext {
    * handler throws, and the batch is redelivered instead of holding shutdown up.
    */
   readonly signal: AbortSignal;
+  /**
+   * Aborted as soon as the worker starts closing: work not yet started (a request waiting for
+   * its turn or for a connection) is given up, the handler throws, and the queue hands the batch
+   * back to the group's other consumers at once; work under way goes on until `signal`.
+   */
+  readonly closing: AbortSignal;
 }
 
 export interface RelayOptions {
@@ -46,10 +52,11 @@ export interface Relay extends CloseStep {
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { stage, backend, queue, logger, metrics } = options;
   const drain = new AbortController();
-  // Every call in flight listens on this one signal; their number is bounded by
+  const closing = new AbortController();
+  // Every call in flight listens on these signals; their number is bounded by
   // batchSize × concurrency, not by the default listener limit of 10.
-  setMaxListeners(0, drain.signal);
-  const context: RelayContext = { signal: drain.signal };
+  setMaxListeners(0, drain.signal, closing.signal);
+  const context: RelayContext = { signal: drain.signal, closing: closing.signal };
   const consumer = await backend.consume({
     queue,
     group: options.group,
@@ -79,11 +86,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       return consumer.paused;
     },
     close: async () => {
-      // Handlers get drainMs to finish normally; after that their signal aborts them.
+      // Handlers get drainMs to finish what they started; after that their signal aborts them.
+      // What they have not started is given up at once, after the consumer has begun closing:
+      // a batch that fails then is handed back, not tried again.
       const timer = setTimeout(() => drain.abort(), options.drainMs ?? 5_000);
       timer.unref();
+      const closed = consumer.close();
+      closing.abort();
       try {
-        await consumer.close();
+        await closed;
       } finally {
         clearTimeout(timer);
       }

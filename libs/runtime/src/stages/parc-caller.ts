@@ -4,7 +4,7 @@ import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectRedis, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage, watch } from '../lifecycle';
-import { createHttpCaller, outboundSpec } from '../outbound';
+import { callerMaxConcurrentPerHost, createHttpCaller, outboundSpec } from '../outbound';
 import { destinationPolicy, destinationSpec, gateSettings } from '../destinations';
 
 export const parcCallerSpec = {
@@ -12,6 +12,7 @@ export const parcCallerSpec = {
   ...parcRedisSpec,
   ...proxyRedisSpec,
   ...outboundSpec,
+  maxConcurrentPerHost: callerMaxConcurrentPerHost,
   ...destinationSpec,
   callerBatchSize: field.integer({ env: 'CALLER_BATCH_SIZE', default: 8, min: 1, max: 1_000, description: 'Envelopes per batch from ready: small, so one slow call holds few others.' }),
   callerConcurrency: field.integer({
@@ -29,7 +30,7 @@ export type ParcCallerConfig = ConfigOf<typeof parcCallerSpec>;
 export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injected: InjectedBackends = {}): void {
   const ns = namespaceOf(config);
   const names = parcNames(config.parcId, ns);
-  const http = createHttpCaller(config);
+  const http = createHttpCaller(config, config.callerBatchSize * config.callerConcurrency);
   const policy = destinationPolicy(config);
   const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-caller.${config.parcId}`, config, app.log);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, `parc-caller.${config.parcId}`, config, app.log);

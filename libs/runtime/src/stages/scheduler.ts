@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { ParcError } from '@parc/errors';
 import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, type ScalingPolicy } from '@parc/scaling';
-import { createControlLoop, createKubernetesDriver, dryRunDriver, kubeConfigFor, parcTemplateFromYaml, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ParcTemplate, type ScalingDriver } from '@parc/scheduler';
+import { callerConcurrencyFor, createControlLoop, createKubernetesDriver, dryRunDriver, kubeConfigFor, parcTemplateFromYaml, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ParcTemplate, type ScalingDriver } from '@parc/scheduler';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends, StoreBackend } from '../backends';
 import { activeParcsSpec, commonSpec, connectKafka, connectRedis, kafkaSpec, namespaceOf, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage, type Closable } from '../lifecycle';
+import { parcCallerSpec } from './parc-caller';
 import { kafkaPartitionsSpec } from './shared';
 
 export const schedulerSpec = {
@@ -53,8 +54,14 @@ export const schedulerSpec = {
     env: 'SCHEDULER_POLICY',
     default: '{}',
     description:
-      'JSON overrides of the scaling policy (libs/scaling/src/policy.ts): per stage min, max, ratePerInstance, resources; drainTargetS, targetUtilisation, scaleDownCooldownMs, idleScaleDownCooldownMs, tolerance; caller (min/maxParallelism, fastCallMs) and parcs (max, partitions, addCooldownMs, saturatedForMs, drainCooldownMs, idleDrainMs, startupMs). E.g. {"stages":{"parc-caller":{"max":8}}}; try one with npm run simulate -- --policy.',
+      'JSON overrides of the scaling policy (libs/scaling/src/policy.ts): per stage min, max, ratePerInstance, resources; drainTargetS, targetUtilisation, scaleDownCooldownMs, idleScaleDownCooldownMs, tolerance, cpuSaturatedShare; caller (min/maxParallelism, fastCallMs) and parcs (max, partitions, addCooldownMs, saturatedForMs, drainCooldownMs, idleDrainMs, startupMs). E.g. {"stages":{"parc-caller":{"max":8}}}; try one with npm run simulate -- --policy.',
   }),
+  // The callers the local driver starts inherit this environment: the same variable and default.
+  callerBatchSize: {
+    ...parcCallerSpec.callerBatchSize,
+    description:
+      "local driver: the callers' CALLER_BATCH_SIZE (they inherit this environment). The scheduler plans a caller's parallelism as calls in flight and starts it with CALLER_CONCURRENCY = parallelism ÷ CALLER_BATCH_SIZE.",
+  },
   schedulerDecisionsKept: field.integer({ env: 'SCHEDULER_DECISIONS_KEPT', default: 600, min: 1, max: 100_000, description: 'Ticks the decision log keeps (GET /v1/scheduler/decisions).' }),
 };
 
@@ -83,11 +90,12 @@ function localPolicy(policy: ScalingPolicy): ScalingPolicy {
   return { ...policy, stages: { ...policy.stages, proxy: { ...policy.stages.proxy, min: 1, max: 1 } } };
 }
 
-/** What the dry-run driver reports running: one instance of every stage, ACTIVE_PARCS active. */
+/** What the dry-run driver reports running: one instance of every stage at the callers' default parallelism, ACTIVE_PARCS active. */
 function dryRunState(config: SchedulerConfig): ClusterState {
+  const callerParallelism = (parcCallerSpec.callerConcurrency.default ?? 1) * config.callerBatchSize;
   return {
     globalInstances: { proxy: 1, 'proxy-store': 1, responder: 1 },
-    parcs: config.activeParcs.map((id) => ({ id, state: 'active', createdAtMs: 0, instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 1 }, callerParallelism: 64 })),
+    parcs: config.activeParcs.map((id) => ({ id, state: 'active', createdAtMs: 0, instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 1 }, callerParallelism })),
     capacity: { cpuMillis: config.schedulerCpuBudgetMillis, memoryMiB: config.schedulerMemoryBudgetMiB },
   };
 }
@@ -163,7 +171,7 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
             return {
               command: process.execPath,
               args: entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry],
-              env: { ...(parcId === undefined ? {} : { PARC_ID: parcId }), ...(stage === 'parc-caller' ? { CALLER_CONCURRENCY: String(callerParallelism) } : {}) },
+              env: { ...(parcId === undefined ? {} : { PARC_ID: parcId }), ...(stage === 'parc-caller' ? { CALLER_CONCURRENCY: String(callerConcurrencyFor(callerParallelism, config.callerBatchSize)) } : {}) },
             };
           },
           basePort: config.schedulerLocalBasePort,

@@ -93,4 +93,21 @@ describe('local-process driver (real processes)', () => {
     expect((await registry.list()).map((r) => r.id)).toEqual(['p1']);
     expect(driver.ports('p2/parc-incoming')).toEqual([]);
   });
+
+  it('rolls callers onto a new parallelism, as a Deployment rolls its pods: the new one started, then the old one stopped', async () => {
+    const caller = (callerParallelism: number) => plan([['parc-caller', 'p1', 1]], [{ id: 'p1', action: 'keep', state: 'active', callerParallelism, reason: 'test' }]);
+    await driver.apply(caller(64));
+    const [old] = driver.ports('p1/parc-caller');
+    await waitFor('the caller answers', () => ask(old as number).then(() => true, () => false), 10_000);
+    expect(await ask(old as number)).toMatchObject({ callers: '64' });
+    await driver.apply(caller(128));
+    const [rolled] = driver.ports('p1/parc-caller');
+    expect(rolled).not.toBe(old);
+    expect((await driver.state()).parcs[0]).toMatchObject({ callerParallelism: 128, instances: { 'parc-caller': 1 } });
+    await waitFor('the new caller answers', () => ask(rolled as number).then((answer) => answer['callers'] === '128', () => false), 10_000);
+    await waitFor('the old caller stopped', () => ask(old as number).then(() => false, () => true), 10_000);
+    // A plan with the same parallelism rolls nothing.
+    await driver.apply(caller(128));
+    expect(driver.ports('p1/parc-caller')).toEqual([rolled]);
+  });
 });

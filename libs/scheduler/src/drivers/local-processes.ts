@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@parc/queue';
 import { GLOBAL_STAGES, PARC_STAGES, stageKey, type GlobalStage, type ParcStage, type Plan, type Resources, type StageName } from '@parc/scaling';
 import type { ClusterState, ParcState, ScalingDriver } from '../driver';
+import { createCpuMeter, type CpuMeter } from './cpu-meter';
 import { recordParcChange, seedParcRecord, type ParcRecordOptions } from './parc-records';
 
 /** How to start one instance: the command, its arguments and environment (PORT is added). */
@@ -27,6 +28,8 @@ export interface LocalProcessOptions extends ParcRecordOptions {
   readonly logDir?: string;
   /** Restarts of a crashed instance back off as Kubernetes does (CrashLoopBackOff), on a local scale. */
   readonly restartBackoff?: RestartBackoff;
+  /** Reads the CPU the instances and the machine use, for `state().cpu`; default: this machine's (pidusage, os.cpus()). */
+  readonly cpuMeter?: CpuMeter;
 }
 
 /** How crashed instances are restarted: after `initialMs`, doubling per crash in a row up to `maxMs`. */
@@ -71,8 +74,10 @@ export interface LocalProcessDriver extends ScalingDriver {
 /**
  * Supervises the stages as processes on this machine: each instance its own process on its own
  * PORT; instances are added and removed to match the plan (newest stopped first, with SIGTERM, so
- * they drain); a crashed instance is restarted. The Parc record is kept here: a new Parc's topic
- * is created before it is recorded active; a draining one is recorded so; a removed one forgotten.
+ * they drain); a crashed instance is restarted; callers are rolled onto a new parallelism. Each
+ * `state()` reads the CPU its instances and the machine used (`cpuMeter`). The Parc record is
+ * kept here: a new Parc's topic is created before it is recorded active; a draining one is
+ * recorded so; a removed one forgotten.
  */
 export async function startLocalProcessDriver(options: LocalProcessOptions): Promise<LocalProcessDriver> {
   const logger = options.logger ?? silentLogger;
@@ -97,6 +102,7 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
   };
 
   const backoff = options.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
+  const cpuMeter = options.cpuMeter ?? createCpuMeter();
 
   const start = async (stage: StageName, parcId: string | undefined, reusePort?: number, crashesBefore = 0): Promise<void> => {
     const port = reusePort ?? (await freePort());
@@ -143,6 +149,13 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
   /** Instances of a stage, those waiting to be restarted included. */
   const count = (key: string): number => running(key).length + (restarting.get(key)?.length ?? 0);
 
+  /** A caller started with another parallelism than the plan's: it is being rolled. */
+  const outdated = (parcId: string, instance: Instance): boolean => instance.callerParallelism !== (parallelism.get(parcId) ?? instance.callerParallelism);
+
+  /** The pids of the running instances, by stage key: what the CPU reading is taken of. */
+  const instancePids = (): Map<string, number[]> =>
+    new Map([...instances.keys()].map((key) => [key, running(key).flatMap((instance) => (instance.child.pid === undefined ? [] : [instance.child.pid]))]));
+
   const scaleTo = async (stage: StageName, parcId: string | undefined, desired: number): Promise<void> => {
     const key = stageKey(stage, parcId);
     for (let n = count(key); n < desired; n++) await start(stage, parcId);
@@ -153,8 +166,23 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
       clearTimeout(dropped.timer);
       usedPorts.delete(dropped.port);
     }
-    const current = running(key);
+    // Callers started with another parallelism than the plan's go first (they are being rolled).
+    const current = stage === 'parc-caller' && parcId !== undefined ? [...running(key).filter((i) => !outdated(parcId, i)), ...running(key).filter((i) => outdated(parcId, i))] : running(key);
     for (const instance of current.slice(Math.max(0, desired - pending.length)).reverse()) stop(instance);
+  };
+
+  /**
+   * Callers started with another parallelism than the plan's are replaced, as a Deployment rolls
+   * its pods on a new CALLER_CONCURRENCY: a quarter of them (at least one) per apply, each new one
+   * started before the one it replaces is told to stop, so the Parc keeps its planned count.
+   */
+  const rollCallers = async (parcId: string): Promise<void> => {
+    const key = stageKey('parc-caller', parcId);
+    const stale = running(key).filter((instance) => outdated(parcId, instance));
+    for (const old of stale.slice(0, Math.max(1, Math.ceil(running(key).length / 4)))) {
+      await start('parc-caller', parcId);
+      stop(old);
+    }
   };
 
   return {
@@ -170,7 +198,7 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
         instances: Object.fromEntries(PARC_STAGES.map((stage) => [stage, count(stageKey(stage, record.id))])) as Record<ParcStage, number>,
         callerParallelism: parallelism.get(record.id) ?? Math.max(64, ...running(stageKey('parc-caller', record.id)).map((i) => i.callerParallelism)),
       }));
-      return { globalInstances, parcs, capacity: options.capacity };
+      return { globalInstances, parcs, capacity: options.capacity, cpu: await cpuMeter.read(instancePids()) };
     },
     apply: async (plan: Plan) => {
       for (const parc of plan.parcs) {
@@ -178,7 +206,10 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
         if (parc.action === 'create') await options.createParcTopic(parc.id);
         await recordParcChange(options.registry, parc, now);
       }
-      for (const stage of plan.stages) await scaleTo(stage.stage, stage.parcId, stage.desired);
+      for (const stage of plan.stages) {
+        await scaleTo(stage.stage, stage.parcId, stage.desired);
+        if (stage.stage === 'parc-caller' && stage.parcId !== undefined && stage.desired > 0) await rollCallers(stage.parcId);
+      }
     },
     close: async (graceMs = 10_000) => {
       closing = true;

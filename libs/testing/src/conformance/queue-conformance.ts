@@ -18,6 +18,12 @@ export interface QueueConformanceTarget {
   readonly redeliveryWithinMs: number;
   /** Whether the backend counts deliveries (Kafka cannot). */
   readonly countsDeliveries: boolean;
+  /**
+   * The hand-back on close: `createBackend` gives a fresh client whose leases (Kafka: session
+   * timeout) are far longer than `withinMs`, so that only a hand-back (Kafka: leaving the group)
+   * brings a closing consumer's messages to another consumer within `withinMs`.
+   */
+  readonly handBack: { createBackend(): Promise<QueueBackend> | QueueBackend; readonly withinMs: number };
   /** Present for backends with delayed sets. */
   readonly delayed?: (backend: QueueBackend) => DelayedQueueFactory;
   /** Removes what a test created, where the backend is shared with others. */
@@ -211,6 +217,73 @@ export function describeQueueConformance(target: QueueConformanceTarget): void {
       await delay(Math.min(target.redeliveryWithinMs, 2_000));
       await next.consumer.close();
       expect(next.payloads()).toEqual(['after-0']);
+    });
+
+    it('a closing consumer hands its unacknowledged batches back at once', async () => {
+      const backendWithLongLeases = await target.handBack.createBackend();
+      const handQueue = uniqueName('q');
+      createdQueues.push(handQueue);
+      const isHeld = (delivery: Delivery): boolean => delivery.payload.startsWith('held');
+      const held: Delivery[] = [];
+      const other: Delivery[] = [];
+      let closingSawWarmUp = false;
+      const consumers: QueueConsumer[] = [];
+      try {
+        // Two partitions: on Kafka each consumer then owns one, and neither is idle.
+        await backendWithLongLeases.ensureQueue(handQueue, { partitions: 2 });
+        const closing = await backendWithLongLeases.consume({
+          queue: handQueue,
+          group,
+          batchSize: 5,
+          concurrency: 2,
+          // Acknowledges warm-up messages; holds a batch with real ones until closing, then gives up on it.
+          handler: async (batch, { signal }) => {
+            if (!batch.some(isHeld)) {
+              closingSawWarmUp = true;
+              return;
+            }
+            held.push(...batch.filter(isHeld));
+            if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            throw new Error('closing: batch not handled');
+          },
+        });
+        consumers.push(closing);
+        consumers.push(await backendWithLongLeases.consume({ queue: handQueue, group, batchSize: 5, handler: async (batch) => void other.push(...batch) }));
+        // Both consumers take messages (on Kafka: both joined, each with a partition) before the real ones come.
+        let round = 0;
+        await waitFor('both consumers to take warm-up messages', async () => {
+          await backendWithLongLeases.publish(handQueue, messages(4, `warm${round++}`));
+          return closingSawWarmUp && other.length > 0;
+        }, 30_000, 250);
+        // Whichever consumer reads first takes a burst: publish until the closing one holds some.
+        const real: { payload: string; key: string }[] = [];
+        await waitFor('the closing consumer to hold messages', async () => {
+          const more = Array.from({ length: 4 }, (_, i) => ({ payload: `held-${real.length + i}`, key: `held-${real.length + i}` }));
+          real.push(...more);
+          await backendWithLongLeases.publish(handQueue, more);
+          await delay(100);
+          return held.length > 0;
+        }, 10_000, 100);
+        await delay(500);
+        const heldPayloads = new Set(held.map((d) => d.payload));
+        expect(other.filter((d) => heldPayloads.has(d.payload))).toEqual([]);
+
+        const closedAt = Date.now();
+        await closing.close();
+        await waitFor(`the other consumer to receive what the closing one held, within ${target.handBack.withinMs} ms`, () => real.every((m) => other.some((d) => d.payload === m.payload)), target.handBack.withinMs);
+        const handedBackMs = Date.now() - closedAt;
+        console.info(`[queue conformance: ${target.name}] what a closing consumer held reached another consumer ${handedBackMs} ms after close`);
+        expect(handedBackMs).toBeLessThan(target.handBack.withinMs);
+        // Handed back, not published again: the delivery count goes on.
+        if (target.countsDeliveries) expect(other.filter((d) => heldPayloads.has(d.payload)).map((d) => d.deliveryCount)).toEqual([...heldPayloads].map(() => 2));
+        await waitFor('nothing waiting or in flight', async () => {
+          const backlog = await backendWithLongLeases.backlog(handQueue, group);
+          return backlog.waiting === 0 && backlog.inFlight === 0;
+        });
+      } finally {
+        await Promise.allSettled(consumers.map((consumer) => consumer.close()));
+        await backendWithLongLeases.close();
+      }
     });
 
     it('refuses to publish after close, with QUEUE_CLOSED', async () => {

@@ -13,7 +13,10 @@ import type { AddressInfo } from 'node:net';
  * or replaces the object: no field ownership, no conflict detection, no defaulting), strategic
  * merge patch (lists of named items merged by name — containers and env — maps merged, as the
  * API server does for these fields), JSON merge patch, the deployments/scale subresource, delete;
- * 401 without the bearer token, 403 outside the RBAC rules, 404 for unknown objects.
+ * 401 without the bearer token, 403 outside the RBAC rules, 404 for unknown objects. With
+ * `metricsApi`, the metrics API as metrics-server serves it (metrics.k8s.io/v1beta1 PodMetrics and
+ * NodeMetrics, read-only, seeded as any object); without it, 404 there, as a cluster without
+ * metrics-server answers.
  * What it does not: controllers (no ReplicaSets or pods follow a Deployment), admission,
  * validation against the OpenAPI schema, watches, TLS.
  */
@@ -58,6 +61,8 @@ export interface StandInOptions {
   /** Allowed in `namespace` only (the Role). */
   readonly namespaceRules: readonly RbacRule[];
   readonly namespace: string;
+  /** Serve metrics.k8s.io/v1beta1 (pods, nodes) from seeded PodMetrics and NodeMetrics; default false. */
+  readonly metricsApi?: boolean;
 }
 
 interface ResourceType {
@@ -66,6 +71,9 @@ interface ResourceType {
   readonly name: string;
   readonly kind: string;
   readonly namespaced: boolean;
+  /** Where `seed`, `get` and `list` keep it when its name is taken by another group's resource. */
+  readonly storeName?: string;
+  readonly readOnly?: boolean;
 }
 
 const RESOURCES: readonly ResourceType[] = [
@@ -75,7 +83,12 @@ const RESOURCES: readonly ResourceType[] = [
   { group: 'apps', version: 'v1', name: 'deployments', kind: 'Deployment', namespaced: true },
   { group: 'apps', version: 'v1', name: 'statefulsets', kind: 'StatefulSet', namespaced: true },
   { group: 'policy', version: 'v1', name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true },
+  { group: 'metrics.k8s.io', version: 'v1beta1', name: 'pods', kind: 'PodMetrics', namespaced: true, storeName: 'pods.metrics.k8s.io', readOnly: true },
+  { group: 'metrics.k8s.io', version: 'v1beta1', name: 'nodes', kind: 'NodeMetrics', namespaced: false, storeName: 'nodes.metrics.k8s.io', readOnly: true },
 ];
+
+const METRICS_GROUP = 'metrics.k8s.io';
+const storeNameOf = (type: ResourceType): string => type.storeName ?? type.name;
 
 const groupVersion = (type: ResourceType): string => (type.group === '' ? type.version : `${type.group}/${type.version}`);
 const keyOf = (resource: string, namespace: string | undefined, name: string): string => `${resource}/${namespace ?? ''}/${name}`;
@@ -149,8 +162,9 @@ export async function startStandInApiServer(options: StandInOptions): Promise<St
     const ver = coreVersion ?? groupVer;
     // Discovery: GET /api/v1, GET /apis/apps/v1.
     if (resourceName === undefined && namespace === undefined) {
+      if (group === METRICS_GROUP && options.metricsApi !== true) return [404, status(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`)];
       const resources = RESOURCES.filter((r) => r.group === group && r.version === ver).flatMap((r) => [
-        { name: r.name, namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'list', 'patch', 'delete'] },
+        { name: r.name, namespaced: r.namespaced, kind: r.kind, verbs: r.readOnly ? ['get', 'list'] : ['get', 'list', 'patch', 'delete'] },
         ...(r.name === 'deployments' ? [{ name: 'deployments/scale', namespaced: true, kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch'] }] : []),
       ]);
       return [200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? ver : `${group}/${ver}`, resources }];
@@ -160,8 +174,9 @@ export async function startStandInApiServer(options: StandInOptions): Promise<St
     const rbacResource = subresource ? `${resourceName}/${subresource}` : (resourceName as string);
     const permitted = allowed(options.clusterRules, group, rbacResource, verb) || (namespace === options.namespace && allowed(options.namespaceRules, group, rbacResource, verb));
     if (!permitted) return [403, status(403, 'Forbidden', `${rbacResource} is forbidden: cannot ${verb} in ${namespace ?? 'the cluster scope'}`)];
-    const type = RESOURCES.find((r) => r.group === group && r.version === ver && r.name === resourceName);
+    const type = RESOURCES.find((r) => r.group === group && r.version === ver && r.name === resourceName && (r.group !== METRICS_GROUP || options.metricsApi === true));
     if (!type) return [404, status(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`)];
+    if (type.readOnly && method !== 'GET') return [405, status(405, 'MethodNotAllowed', `${method} ${url.pathname}: ${type.kind} is read-only`)];
     if (type.namespaced !== (namespace !== undefined) && !(type.namespaced && name === undefined && method === 'GET')) {
       return [404, status(404, 'NotFound', `${type.name} is ${type.namespaced ? '' : 'not '}namespaced`)];
     }
@@ -171,7 +186,7 @@ export async function startStandInApiServer(options: StandInOptions): Promise<St
         .filter((object) => matchesLabels(object, url.searchParams.get('labelSelector') ?? undefined) && matchesFields(object, url.searchParams.get('fieldSelector') ?? undefined));
       return [200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: String(version) }, items }];
     }
-    const key = keyOf(type.name, namespace, name as string);
+    const key = keyOf(storeNameOf(type), namespace, name as string);
     const existing = store.get(key);
     if (method === 'GET') return existing ? [200, existing] : [404, status(404, 'NotFound', `${type.name} "${name}" not found`)];
     if (method === 'DELETE') {
@@ -259,7 +274,7 @@ export async function startStandInApiServer(options: StandInOptions): Promise<St
     seed: (object) => {
       const type = RESOURCES.find((r) => r.kind === object.kind && groupVersion(r) === object.apiVersion);
       if (!type) throw new Error(`the stand-in does not keep ${object.apiVersion} ${object.kind}`);
-      store.set(keyOf(type.name, type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), structuredClone(object));
+      store.set(keyOf(storeNameOf(type), type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), structuredClone(object));
     },
     get: (resource, namespace, name) => store.get(keyOf(resource, namespace, name)),
     list: (resource) => [...store.entries()].filter(([key]) => key.startsWith(`${resource}/`)).map(([, object]) => object),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 // nx-ignore-next-line -- only the scheduler's build lists this package (apps/scheduler/project.json), see client.ts
 import { CoreV1Api, KubeConfig, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { MemoryParcRegistry } from '@parc/memory';
+import { silentLogger } from '@parc/queue';
 import type { ParcPlan, Plan, StagePlan } from '@parc/scaling';
 import type { ScalingDriver } from '../../driver';
 import { createKubernetesDriver, parcTemplateFromYaml } from './driver';
@@ -44,6 +45,15 @@ function pod(namespace: string, name: string, nodeName: string | undefined, requ
     },
     status: { phase: extra.phase ?? 'Running' },
   };
+}
+
+/** What metrics-server reports for a pod (its containers' CPU) or a node. */
+function podMetrics(namespace: string, name: string, ...cpu: string[]): StoredObject {
+  return { apiVersion: 'metrics.k8s.io/v1beta1', kind: 'PodMetrics', metadata: { name, namespace }, timestamp: '2026-12-06T00:00:00Z', window: '15s', containers: cpu.map((c, i) => ({ name: `c${i}`, usage: { cpu: c, memory: '100Mi' } })) };
+}
+
+function nodeMetrics(name: string, cpu: string): StoredObject {
+  return { apiVersion: 'metrics.k8s.io/v1beta1', kind: 'NodeMetrics', metadata: { name }, timestamp: '2026-12-06T00:00:00Z', window: '15s', usage: { cpu, memory: '4Gi' } };
 }
 
 function deployment(name: string, component: string, replicas: number): StoredObject {
@@ -96,7 +106,7 @@ describe('the Kubernetes driver (client-node against a stand-in API server)', ()
 
   beforeAll(async () => {
     template = await parcTemplateFromYaml(readFileSync(join(ROOT, 'deploy/k8s/base/parc-template.yaml'), 'utf8'));
-    server = await startStandInApiServer({ clusterRules: rulesOf('ClusterRole'), namespaceRules: rulesOf('Role'), namespace: NS });
+    server = await startStandInApiServer({ clusterRules: rulesOf('ClusterRole'), namespaceRules: rulesOf('Role'), namespace: NS, metricsApi: true });
     server.seed(node('node-a', '2', '8Gi'));
     server.seed(node('node-b', '4000m', '16384Mi'));
     server.seed(node('node-c', '4', '16Gi', { cordoned: true }));
@@ -110,6 +120,16 @@ describe('the Kubernetes driver (client-node against a stand-in API server)', ()
     server.seed(pod('shop', 'on-cordoned', 'node-c', { cpu: '1', memory: '1Gi' }));
     // Parc's scaled stages: their requests are what is planned, not taken from capacity.
     server.seed(pod(NS, 'proxy-store-abc', 'node-a', { cpu: '100m', memory: '128Mi' }, { labels: labels('proxy-store') }));
+    for (const name of ['parc-p1-parc-caller-a', 'parc-p1-parc-caller-b']) server.seed(pod(NS, name, 'node-b', { cpu: '200m', memory: '192Mi' }, { labels: labels('parc-caller', { 'parc.dev/parc-id': 'p1' }) }));
+    // What metrics-server reports: Parc's stage pods by stage; others' pods, pods gone and unusable nodes left out.
+    server.seed(podMetrics(NS, 'proxy-store-abc', '150m'));
+    server.seed(podMetrics(NS, 'parc-p1-parc-caller-a', '250m', '50m'));
+    server.seed(podMetrics(NS, 'parc-p1-parc-caller-b', '500000000n'));
+    server.seed(podMetrics(NS, 'parc-p1-redis-0', '40m'));
+    server.seed(podMetrics(NS, 'parc-p1-parc-caller-gone', '900m'));
+    server.seed(nodeMetrics('node-a', '1500m'));
+    server.seed(nodeMetrics('node-b', '2'));
+    server.seed(nodeMetrics('node-c', '4'));
     for (const [name, replicas] of [['proxy', 2], ['proxy-store', 1], ['responder', 1], ['scheduler', 1]] as const) server.seed(deployment(name, name, replicas));
     // Parc p1 as the overlay deploys it: the template's objects, images tagged by the overlay.
     for (const object of parcObjects(template, 'p1', new Map([['parc-incoming', 'parc/parc-incoming:1.4.2'], ['parc-caller', 'parc/parc-caller:1.4.2'], ['parc-outgoing', 'parc/parc-outgoing:1.4.2']]))) {
@@ -139,12 +159,39 @@ describe('the Kubernetes driver (client-node against a stand-in API server)', ()
     // (8,192 + 16,384) MiB − 70 − 2,048 − 256.
     expect(state.capacity.memoryMiB).toBe(22_202);
     expect(state.globalInstances).toEqual({ proxy: 2, 'proxy-store': 1, responder: 1 });
-    expect(state.parcs).toEqual([{ id: 'p1', state: 'active', createdAtMs: expect.any(Number), instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 1 }, callerParallelism: 64 }]);
+    // The callers' parallelism is calls in flight per process: CALLER_CONCURRENCY × CALLER_BATCH_SIZE, the app's 64 × 8 when unset.
+    expect(state.parcs).toEqual([{ id: 'p1', state: 'active', createdAtMs: expect.any(Number), instances: { 'parc-incoming': 1, 'parc-caller': 1, 'parc-outgoing': 1 }, callerParallelism: 512 }]);
     expect((await registry.list()).map((r) => r.id)).toEqual(['p1']);
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
       expect.arrayContaining(['GET /api/v1/nodes', 'GET /api/v1/pods', `GET /apis/apps/v1/namespaces/${NS}/deployments`]),
     );
     expect(server.requests.find((r) => r.path === '/api/v1/pods')?.query).toEqual({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' });
+  });
+
+  it('reads the CPU used from the metrics API: per stage the mean of its pods, the machine as the usable nodes\' usage over their capacity', async () => {
+    const state = await driver.state();
+    // Callers: 300 m and 500 m → 400 m each; the Parc Redis is not a scaled stage, the pod gone is not counted.
+    expect(state.cpu).toEqual({ perInstanceMillis: { 'proxy-store': 150, 'p1/parc-caller': 400 }, usedMillis: 950, machineMillis: 6_000, machineBusyShare: 0.583 });
+    expect(server.requests.filter((r) => r.path.startsWith('/apis/metrics.k8s.io/')).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(
+      expect.arrayContaining([`GET /apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods 200`, 'GET /apis/metrics.k8s.io/v1beta1/nodes 200']),
+    );
+  });
+
+  it('plans on requests alone where the cluster serves no metrics API (no metrics-server), and says so once', async () => {
+    const bare = await startStandInApiServer({ clusterRules: rulesOf('ClusterRole'), namespaceRules: rulesOf('Role'), namespace: NS });
+    try {
+      bare.seed(node('node-a', '2', '8Gi'));
+      const warnings: string[] = [];
+      const logger = { ...silentLogger, warn: (_fields: object, message?: string) => void warnings.push(message ?? '') };
+      const plain = await createKubernetesDriver({ kubeConfig: kubeConfig(bare), namespace: NS, template, registry: new MemoryParcRegistry(), createParcTopic: async () => undefined, initialParcs: [], logger });
+      const [first, second] = [await plain.state(), await plain.state()];
+      expect('cpu' in first || 'cpu' in second).toBe(false);
+      expect(first.capacity.cpuMillis).toBe(2_000);
+      expect(warnings).toEqual(['no pod metrics from the metrics API (metrics.k8s.io): decisions plan on requests alone']);
+      expect(bare.requests.filter((r) => r.path === `/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods`).map((r) => r.status)).toEqual([404, 404]);
+    } finally {
+      await bare.close();
+    }
   });
 
   it('scales Deployments through deployments/scale, and only those whose count changes', async () => {
@@ -178,7 +225,8 @@ describe('the Kubernetes driver (client-node against a stand-in API server)', ()
     expect(caller.spec.replicas).toBe(2);
     const container = caller.spec.template.spec.containers[0];
     expect(container?.image).toBe('parc/parc-caller:1.4.2');
-    expect(container?.env).toEqual(expect.arrayContaining([{ name: 'PARC_ID', value: 'p2' }, { name: 'PARC_REDIS_URL', value: 'redis://parc-p2-redis:6379' }, { name: 'CALLER_CONCURRENCY', value: '128' }]));
+    // Parallelism 128 calls in flight: 16 batches of the app's 8.
+    expect(container?.env).toEqual(expect.arrayContaining([{ name: 'PARC_ID', value: 'p2' }, { name: 'PARC_REDIS_URL', value: 'redis://parc-p2-redis:6379' }, { name: 'CALLER_CONCURRENCY', value: '16' }]));
     expect(server.requests.slice(before).some((r) => r.contentType === 'application/strategic-merge-patch+json' && r.path.endsWith('/deployments/parc-p2-parc-caller'))).toBe(true);
 
     const state = await driver.state();
