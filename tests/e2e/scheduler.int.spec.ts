@@ -96,7 +96,7 @@ describe('the scheduler with the local-process driver on Redis and Kafka: a load
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
-    // 1 s calls: one caller (8 × 8 in flight) does ~64/s. 10 s at 10/s, then 30 s at 100/s, then nothing.
+    // 1 s calls: one caller (parallelism 8: 8 calls in flight) does ~8/s. 10 s at 10/s, then 30 s at 100/s, then nothing.
     for (let second = 0; second < 10; second++) {
       await submit(10, `low${second}`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -360,8 +360,10 @@ export const ARRIVALS_NEED_PARCS_KEY = 'parcs/arrivals-need';
 
 /**
  * The most one Parc carries, in requests per second at the target utilisation: its slowest stage
- * at that stage's usable maximum. Callers reach the maximum parallelism only while calls are fast
- * (planParallelism raises it only then); slow calls keep the parallelism they have.
+ * at that stage's usable maximum. Callers are counted at the maximum parallelism while calls are
+ * fast (planParallelism raises it then); with slow calls at the parallelism they have, though a
+ * CPU-saturated machine may still raise it (callersHeldByCpu): on the safe side, a new Parc is
+ * judged against what the active ones surely carry.
  */
 function parcCapacity(policy: ScalingPolicy, parc: ParcObservation): number {
   const { minParallelism, maxParallelism, fastCallMs } = policy.caller;
