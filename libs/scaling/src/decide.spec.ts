@@ -229,6 +229,25 @@ describe('decide', () => {
       expect(reason(plan, 'p1/parc-caller')).toMatch(/capacity short: wanted 8, got 6/);
     });
 
+    it('keeps what runs and its load keeps busy, rather than moving it to the stage furthest behind each tick', () => {
+      // outgoing runs 3 and its load keeps them busy (6,500/s at 3,000/s each); the caller is further
+      // behind and wants more than the capacity left. Moving outgoing's instances would only move the backlog.
+      const observation = observe({
+        capacity: { cpuMillis: 1_600, memoryMiB: 16_384 },
+        parcs: [
+          parc({
+            instances: { 'parc-incoming': 1, 'parc-caller': 2, 'parc-outgoing': 3 },
+            caller: { arrivalRate: 8_000, backlog: 80_000, inFlight: 128, callLatencyMs: 20 },
+            outgoing: { arrivalRate: 6_500, backlog: 0 },
+          }),
+        ],
+      });
+      const plan = decide(observation, POLICY);
+      expect(withinBudget(plan)).toBe(true);
+      expect(desired(plan, 'p1/parc-outgoing')).toBe(3);
+      expect(desired(plan, 'p1/parc-caller')).toBeGreaterThanOrEqual(2);
+    });
+
     it('plans the minimums in order and stops where capacity ends', () => {
       const plan = decide(observe({ capacity: { cpuMillis: 450, memoryMiB: 16_384 } }), POLICY);
       expect(withinBudget(plan)).toBe(true);
