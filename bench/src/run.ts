@@ -10,6 +10,7 @@
  *   npm run bench -- --systems P --rates 800 --profile /tmp/prof   (V8 CPU profiles of P's apps;
  *     summarise with `node --import tsx bench/src/profile-summary.ts /tmp/prof/P`)
  *   npm run bench -- --destinations    flow control against a hidden capacity instead (bench/src/destinations)
+ *   npm run bench -- --scaling         the scheduler against static configurations under a workload trace, live (bench/src/scaling)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -30,7 +31,10 @@ import { startInMemorySystem } from './systems/inmemory';
 import { DEFAULT_REFINE } from './refine';
 import { compareRuns, runRatios, writeReport } from './report';
 import { fmtRatio } from './report/format';
+import { loadTrace } from '../simulate/trace';
 import { DESTINATION_DEFAULTS as DESTINATION_BENCH_DEFAULTS, DESTINATION_VARIANT_IDS, isOverloadMode, isVariantId, OVERLOAD_MODES, runDestinationBench } from './destinations/main';
+import { runScalingBench, SCALING_DEFAULTS } from './scaling/main';
+import { CONFIGURATION_IDS, isConfigurationId } from './scaling/stacks';
 
 const ROOT = join(__dirname, '../..');
 
@@ -55,10 +59,13 @@ const DESTINATION_DEFAULTS = {
 } as const;
 const DESTINATION_OPTIONS = Object.keys(DESTINATION_DEFAULTS) as (keyof typeof DESTINATION_DEFAULTS)[];
 const MATRIX_OPTIONS = ['full', 'systems', 'compare', 'latencies', 'failures', 'rates', 'step-ms', 'probes', 'profile'] as const;
+/** The scaling bench's options, named as on the command line (--target-latency-ms is shared with the destination bench, with another default). */
+const SCALING_OPTIONS = ['trace', 'rate-scale', 'target-latency-ms', 'configurations'] as const;
 
 const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT] [--compare RUN.json]
                           [--latencies MS,…] [--failures F,…] [--rates N,…] [--step-ms MS] [--probes N] [--profile DIR]
        npm run bench -- --destinations [--capacity N] [--requests N] [--target-latency-ms MS] [--overload-mode ${OVERLOAD_MODES.join('|')}] [--variants a,b,c,d] [--label TEXT]
+       npm run bench -- --scaling [--trace FILE] [--rate-scale F] [--target-latency-ms MS] [--configurations ${CONFIGURATION_IDS.join(',')}] [--label TEXT]
   --full           the full matrix: 0/20/200 ms × 0/10 % (default: the quick one, 20 ms × 0/10 %)
   --systems        which systems to run, in order (default P,A,B)
   --label TEXT     a label for the report
@@ -78,11 +85,29 @@ const USAGE = `usage: npm run bench -- [--full] [--systems P,A,B] [--label TEXT]
                           Retry-After: 1), 429 (every excess call answered at once with 429, Retry-After: 1)
                           or slow (latency grows with the excess) (default ${DESTINATION_DEFAULTS['overload-mode']})
   --variants LIST         which variants to run, for tuning one of them (default ${DESTINATION_DEFAULTS.variants};
-                          the targets comparing with a variant left out are reported as unmeasured)`;
+                          the targets comparing with a variant left out are reported as unmeasured)
+  --scaling        instead of the matrix: the scheduler (local-process driver) against the default static stack
+                   and one sized for the peak, under a workload trace, live; seed 001's figure (see bench/README.md)
+  --trace FILE            a trace in the simulator's format (default bench/src/scaling/live-trace.json: 150/s, a step
+                          to 1,200/s, spikes to 1,500/s, a quiet end; about 4 min per configuration)
+  --rate-scale F          every rate of the trace × F, for a machine that carries more or less (default ${SCALING_DEFAULTS.rateScale})
+  --target-latency-ms MS  with --scaling: the target's answer time (default ${SCALING_DEFAULTS.targetLatencyMs})
+  --configurations LIST   which configurations to run, in order (default ${SCALING_DEFAULTS.configurations.join(',')}; the
+                          targets comparing with one left out are reported as unmeasured)`;
 
-type Arguments = { [name in 'systems' | 'label' | 'compare' | 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes' | 'profile' | keyof typeof DESTINATION_DEFAULTS]?: string } & {
+type Arguments = { [name in 'systems' | 'label' | 'compare' | 'latencies' | 'failures' | 'rates' | 'step-ms' | 'probes' | 'profile' | keyof typeof DESTINATION_DEFAULTS | (typeof SCALING_OPTIONS)[number]]?: string } & {
   full: boolean;
   destinations: boolean;
+  scaling: boolean;
+};
+
+type Mode = 'matrix' | 'destinations' | 'scaling';
+
+/** The options each mode takes besides --label; any other one given is refused. */
+const MODE_OPTIONS: Readonly<Record<Mode, readonly string[]>> = {
+  matrix: MATRIX_OPTIONS,
+  destinations: DESTINATION_OPTIONS,
+  scaling: SCALING_OPTIONS,
 };
 
 /** The command line, checked: an unknown option or a stray value stops before anything starts. */
@@ -109,6 +134,10 @@ function parseArguments(argv: readonly string[]): Arguments {
         'target-latency-ms': text,
         'overload-mode': text,
         variants: text,
+        scaling: { type: 'boolean', default: false },
+        trace: text,
+        'rate-scale': text,
+        configurations: text,
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -121,10 +150,17 @@ function parseArguments(argv: readonly string[]): Arguments {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  // The matrix's options and the destination bench's do not mix: one of them would be ignored.
-  const stray = values.destinations ? MATRIX_OPTIONS.filter((name) => values[name] !== undefined && values[name] !== false) : DESTINATION_OPTIONS.filter((name) => values[name] !== undefined);
+  // Each mode's options are its own: one given to another mode would be ignored.
+  if (values.destinations && values.scaling) {
+    process.stderr.write(`--destinations and --scaling are two benches: run one at a time\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const mode: Mode = values.destinations ? 'destinations' : values.scaling ? 'scaling' : 'matrix';
+  const given = (name: string): boolean => values[name as keyof typeof values] !== undefined && values[name as keyof typeof values] !== false;
+  const stray = Object.entries(MODE_OPTIONS).flatMap(([other, names]) => (other === mode ? [] : names.filter((name) => given(name) && !MODE_OPTIONS[mode].includes(name))));
   if (stray.length > 0) {
-    process.stderr.write(`${stray.map((name) => `--${name}`).join(', ')} ${values.destinations ? 'cannot be used with --destinations' : 'needs --destinations'}\n${USAGE}\n`);
+    const owners = (name: string): string => (Object.entries(MODE_OPTIONS).find(([, names]) => names.includes(name))?.[0] ?? 'matrix');
+    process.stderr.write(`${[...new Set(stray)].map((name) => `--${name} belongs to ${owners(name) === 'matrix' ? 'the matrix' : `--${owners(name)}`}`).join(', ')}, not ${mode === 'matrix' ? 'the matrix' : `--${mode}`}\n${USAGE}\n`);
     process.exit(2);
   }
   return values;
@@ -132,7 +168,7 @@ function parseArguments(argv: readonly string[]): Arguments {
 
 const args = parseArguments(process.argv.slice(2));
 
-function argument(name: Exclude<keyof Arguments, 'full' | 'destinations'>): string | undefined {
+function argument(name: Exclude<keyof Arguments, 'full' | 'destinations' | 'scaling'>): string | undefined {
   return args[name];
 }
 
@@ -179,8 +215,40 @@ async function destinations(): Promise<void> {
   );
 }
 
+/** A positive number option of the scaling bench, or a usage error naming it. */
+function positive(name: 'rate-scale' | 'target-latency-ms', fallback: number, whole: boolean): number {
+  const value = argument(name);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n))) {
+    process.stderr.write(`--${name} must be a ${whole ? 'whole ' : ''}number > 0, got ${value}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function scaling(): Promise<void> {
+  const list = (argument('configurations') ?? SCALING_DEFAULTS.configurations.join(',')).split(',');
+  if (!list.every(isConfigurationId) || new Set(list).size !== list.length) {
+    process.stderr.write(`--configurations takes a comma-separated list of ${CONFIGURATION_IDS.join(', ')}, each once; got ${argument('configurations')}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const trace = argument('trace') ?? SCALING_DEFAULTS.trace;
+  try {
+    loadTrace(trace);
+  } catch (error) {
+    process.stderr.write(`--trace: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  await runScalingBench(
+    { trace, rateScale: positive('rate-scale', SCALING_DEFAULTS.rateScale, false), targetLatencyMs: positive('target-latency-ms', SCALING_DEFAULTS.targetLatencyMs, true), configurations: list, label: argument('label') ?? '' },
+    say,
+  );
+}
+
 async function main(): Promise<void> {
   if (args.destinations) return destinations();
+  if (args.scaling) return scaling();
   const matrixName = args.full ? 'full' : 'quick';
   const base = MATRICES[matrixName];
   // Overrides for a smoke run or a single cell: --latencies 20 --failures 0.1 --rates 500,1000 --step-ms 4000 --probes 2

@@ -6,14 +6,25 @@ export interface SentRequest {
   readonly clientId: string;
   /** performance.now() at which it was due: latency is measured from here (open loop). */
   readonly intendedAt: number;
+  /** performance.now() at which the ingress answered 202 for it; unset while not (or never) accepted. */
+  acceptedAt?: number;
 }
 
-export interface OpenLoopOptions {
+/** A constant rate for a while, or arrival times given one by one (a workload trace's). */
+export type OpenLoopArrivals =
+  | {
+      /** Requests per second. */
+      readonly rate: number;
+      readonly durationMs: number;
+    }
+  | {
+      /** When each request is due, ms after the start, ascending. */
+      readonly arrivalsMs: readonly number[];
+    };
+
+export type OpenLoopOptions = OpenLoopArrivals & {
   readonly ingressUrl: string;
   readonly callbackUrl: string;
-  /** Requests per second. */
-  readonly rate: number;
-  readonly durationMs: number;
   /** The target URL of request number `n` with client id `clientId`. */
   readonly urlFor: (clientId: string) => string;
   /** Prefix of client ids, unique per step. */
@@ -24,7 +35,7 @@ export interface OpenLoopOptions {
   readonly maxBatch?: number;
   /** POSTs in flight at most; due requests wait (their latency counts) beyond it (default 8). */
   readonly maxInFlightPosts?: number;
-}
+};
 
 export interface OpenLoopResult {
   readonly sent: readonly SentRequest[];
@@ -36,18 +47,28 @@ export interface OpenLoopResult {
 
 const agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
 
+/** How many requests, and when request `n` is due (ms after the start). */
+function schedule(arrivals: OpenLoopArrivals): { total: number; dueMs: (n: number) => number } {
+  if ('arrivalsMs' in arrivals) {
+    const times = arrivals.arrivalsMs;
+    return { total: times.length, dueMs: (n) => times[n] ?? Number.POSITIVE_INFINITY };
+  }
+  const interval = 1000 / arrivals.rate;
+  return { total: Math.round((arrivals.rate * arrivals.durationMs) / 1000), dueMs: (n) => n * interval };
+}
+
 /**
- * Sends `rate` requests per second for `durationMs`, open loop: arrival times are fixed in
- * advance and do not wait for the system, so a slow system cannot slow the load down — its
- * slowness shows up as latency, measured from each request's intended time. Due requests are
- * sent together every tick as one batch (the ingress contract is batched).
+ * Sends `rate` requests per second for `durationMs` (or one request at each of `arrivalsMs`),
+ * open loop: arrival times are fixed in advance and do not wait for the system, so a slow system
+ * cannot slow the load down — its slowness shows up as latency, measured from each request's
+ * intended time. Due requests are sent together every tick as one batch (the ingress contract is
+ * batched); each request records when its 202 came back.
  */
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const tickMs = options.tickMs ?? 5;
   const maxBatch = options.maxBatch ?? 500;
   const maxInFlight = options.maxInFlightPosts ?? 8;
-  const total = Math.round((options.rate * options.durationMs) / 1000);
-  const interval = 1000 / options.rate;
+  const { total, dueMs } = schedule(options);
   const start = performance.now();
   const sent: SentRequest[] = [];
   const posts = new Set<Promise<void>>();
@@ -66,6 +87,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       .then(async (response) => {
         await response.body.dump();
         if (response.statusCode !== 202) refused += batch.length;
+        else {
+          const acceptedAt = performance.now();
+          for (const sentRequest of batch) sentRequest.acceptedAt = acceptedAt;
+        }
       })
       .catch(() => {
         refused += batch.length;
@@ -76,10 +101,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
 
   while (next < total) {
     const now = performance.now();
-    while (posts.size < maxInFlight && next < total && start + next * interval <= now) {
+    while (posts.size < maxInFlight && next < total && start + dueMs(next) <= now) {
       const batch: SentRequest[] = [];
-      while (batch.length < maxBatch && next < total && start + next * interval <= now) {
-        batch.push({ clientId: `${options.idPrefix}${next}`, intendedAt: start + next * interval });
+      while (batch.length < maxBatch && next < total && start + dueMs(next) <= now) {
+        batch.push({ clientId: `${options.idPrefix}${next}`, intendedAt: start + dueMs(next) });
         next++;
       }
       maxSendLagMs = Math.max(maxSendLagMs, now - (batch[0] as SentRequest).intendedAt);
