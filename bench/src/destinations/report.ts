@@ -62,6 +62,22 @@ function perColumn(series: readonly (readonly [number, number, number])[], colum
   return [...buckets.values()].map((b) => [b.t, b.sum / b.n, b.max] as const);
 }
 
+/** A variant's panel: horizontal grid lines with their labels, second ticks along the bottom, both axes. */
+function panelFrame(y: ReturnType<typeof linearScale>, x: (tS: number) => number, end: number, top: number, bottom: number): string[] {
+  const parts: string[] = [];
+  for (const tick of y.ticks) {
+    parts.push(el('line', { x1: LEFT, x2: RIGHT, y1: y.map(tick), y2: y.map(tick), stroke: '#e0e0e0' }));
+    parts.push(text(LEFT - 8, y.map(tick) + 4, tickLabel(tick), { 'text-anchor': 'end', fill: '#444' }));
+  }
+  for (const tick of linearScale(end, LEFT, RIGHT, 8).ticks.filter((t) => t <= end)) {
+    parts.push(el('line', { x1: x(tick), x2: x(tick), y1: bottom, y2: bottom + 4, stroke: '#444' }));
+    parts.push(text(x(tick), bottom + 16, `${tickLabel(tick)} s`, { 'text-anchor': 'middle', fill: '#444', 'font-size': 10 }));
+  }
+  parts.push(el('line', { x1: LEFT, x2: LEFT, y1: top, y2: bottom, stroke: '#444' }));
+  parts.push(el('line', { x1: LEFT, x2: RIGHT, y1: bottom, y2: bottom, stroke: '#444' }));
+  return parts;
+}
+
 /** In flight (served) and queued at the target per 100 ms, one panel per variant, the capacity N dashed; (d) with the gate's learned limit. */
 export function inFlightChart(run: DestinationRun): string {
   const { capacity } = run.options;
@@ -78,16 +94,7 @@ export function inFlightChart(run: DestinationRun): string {
     const y = linearScale(Math.max(capacity * 1.2, ...v.inFlight.map(([, , max]) => max), ...queued.map(([, , max]) => max), ...limits), bottom, top, 4);
     const colour = COLOURS[v.id];
     body.push(text(LEFT, top - 8, `(${v.id}) ${v.title}: ${v.complete ? `${fmtNum(v.finishMs / 1000)} s` : 'incomplete'}, ${fmtNum(v.overloadShare * 100)} % overload answers, ${fmtNum(v.attemptsPerRequest)} attempts per request`, { 'font-weight': 'bold', fill: colour }));
-    for (const tick of y.ticks) {
-      body.push(el('line', { x1: LEFT, x2: RIGHT, y1: y.map(tick), y2: y.map(tick), stroke: '#e0e0e0' }));
-      body.push(text(LEFT - 8, y.map(tick) + 4, tickLabel(tick), { 'text-anchor': 'end', fill: '#444' }));
-    }
-    for (const tick of linearScale(end, LEFT, RIGHT, 8).ticks.filter((t) => t <= end)) {
-      body.push(el('line', { x1: x(tick), x2: x(tick), y1: bottom, y2: bottom + 4, stroke: '#444' }));
-      body.push(text(x(tick), bottom + 16, `${tickLabel(tick)} s`, { 'text-anchor': 'middle', fill: '#444', 'font-size': 10 }));
-    }
-    body.push(el('line', { x1: LEFT, x2: LEFT, y1: top, y2: bottom, stroke: '#444' }));
-    body.push(el('line', { x1: LEFT, x2: RIGHT, y1: bottom, y2: bottom, stroke: '#444' }));
+    body.push(...panelFrame(y, x, end, top, bottom));
     body.push(el('line', { x1: LEFT, x2: RIGHT, y1: y.map(capacity), y2: y.map(capacity), stroke: '#000000', 'stroke-dasharray': '6 4', 'stroke-width': 1.5 }));
     body.push(text(RIGHT - 4, y.map(capacity) - 4, `N = ${capacity}`, { 'text-anchor': 'end', fill: '#000' }));
     if (v.id === 'd' && v.gateTimeline.length > 0) {
@@ -130,16 +137,7 @@ export function throughputChart(run: DestinationRun): string {
     const y = linearScale(Math.max((rateC ?? 0) * 1.2, 1, ...v.perSecond.map((r) => r.ok)), bottom, top, 4);
     const colour = COLOURS[v.id];
     body.push(text(LEFT, top - 8, `(${v.id}) ${v.title}: ${v.complete ? `${fmtNum(v.finishMs / 1000)} s` : 'incomplete'}, ${fmtNum(v.settling.okRate)} 2xx/s in the steady window, ${fmtNum(v.overloadShare * 100)} % overload answers`, { 'font-weight': 'bold', fill: colour }));
-    for (const tick of y.ticks) {
-      body.push(el('line', { x1: LEFT, x2: RIGHT, y1: y.map(tick), y2: y.map(tick), stroke: '#e0e0e0' }));
-      body.push(text(LEFT - 8, y.map(tick) + 4, tickLabel(tick), { 'text-anchor': 'end', fill: '#444' }));
-    }
-    for (const tick of linearScale(end, LEFT, RIGHT, 8).ticks.filter((t) => t <= end)) {
-      body.push(el('line', { x1: x(tick), x2: x(tick), y1: bottom, y2: bottom + 4, stroke: '#444' }));
-      body.push(text(x(tick), bottom + 16, `${tickLabel(tick)} s`, { 'text-anchor': 'middle', fill: '#444', 'font-size': 10 }));
-    }
-    body.push(el('line', { x1: LEFT, x2: LEFT, y1: top, y2: bottom, stroke: '#444' }));
-    body.push(el('line', { x1: LEFT, x2: RIGHT, y1: bottom, y2: bottom, stroke: '#444' }));
+    body.push(...panelFrame(y, x, end, top, bottom));
     if (rateC !== undefined) {
       body.push(el('line', { x1: LEFT, x2: RIGHT, y1: y.map(rateC), y2: y.map(rateC), stroke: '#000000', 'stroke-dasharray': '6 4', 'stroke-width': 1.5 }));
       body.push(text(RIGHT - 4, y.map(rateC) - 4, `C = ${fmtNum(rateC)}/s`, { 'text-anchor': 'end', fill: '#000' }));
