@@ -60,6 +60,13 @@ export function startKafkaConsumer(options: ConsumeOptions, settings: KafkaConsu
  * back-off: nothing after it in its partition is handled or committed meanwhile. When the stream
  * fails (the broker away, a commit refused after a rebalance), what is buffered is dropped and a
  * new stream starts from the group's committed offsets.
+ *
+ * A rebalance keeps the read-ahead of the partitions this member still owns, and drops only that
+ * of the partitions it lost. Dropping it all, to have it fetched again from the committed offsets,
+ * lost records: the client lets a fetch that was under way when the group rebalanced land after it
+ * has reset its positions to the committed offsets, and then goes on after that fetch, past what
+ * was dropped; the next commit then covered records nobody handled (the responder lost callbacks
+ * while the scheduler scaled it: bench/results/scaling-*). Records read again are skipped by offset.
  */
 class GroupMember {
   paused = false;
@@ -69,6 +76,10 @@ class GroupMember {
   /** Bumped per stream: batches of an earlier stream are not retried and their lanes are gone. */
   private generation = 0;
   private readonly lanes = new Map<number, Record[]>();
+  /** Per partition, the offset after the last record taken into its lane: what comes again below it is skipped. */
+  private readonly nextOffsets = new Map<number, bigint>();
+  /** The partitions of the topic this member owns since the last join; undefined before the first. */
+  private owned: ReadonlySet<number> | undefined;
   private readonly busy = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
   /** Commits asked for and not yet answered; close waits for them before the member leaves. */
@@ -183,9 +194,7 @@ class GroupMember {
     });
     consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
       const partitions = payload.assignments?.find((assignment) => assignment.topic === topic)?.partitions ?? [];
-      // The stream fetches again from the committed offsets of what it now owns: what is buffered
-      // would come twice.
-      this.clearLanes();
+      this.keepOnly(new Set(partitions));
       this.settings.logger.info({ topic, group, partitions, sinceStartMs: Date.now() - startedAt }, `joined consumer group ${group}`);
     });
     return consumer;
@@ -250,6 +259,12 @@ class GroupMember {
       while (this.buffered < this.maxBuffered) {
         const record = stream.read() as Record | null;
         if (record === null) break;
+        // A partition this member no longer owns (a fetch that landed after the rebalance), or a
+        // record read again (the client fetches from the committed offset after a rebalance).
+        if (this.owned !== undefined && !this.owned.has(record.partition)) continue;
+        const next = this.nextOffsets.get(record.partition);
+        if (next !== undefined && record.offset < next) continue;
+        this.nextOffsets.set(record.partition, record.offset + 1n);
         const lane = this.lanes.get(record.partition);
         if (lane === undefined) this.lanes.set(record.partition, [record]);
         else lane.push(record);
@@ -318,9 +333,22 @@ class GroupMember {
     }
   }
 
+  /** A new stream fetches from the committed offsets: nothing read before counts. */
   private clearLanes(): void {
     this.lanes.clear();
+    this.nextOffsets.clear();
     this.buffered = 0;
+  }
+
+  /** After a rebalance: the read-ahead of partitions still owned stays, that of the others goes (their new owner reads them from the committed offsets). */
+  private keepOnly(owned: ReadonlySet<number>): void {
+    this.owned = owned;
+    for (const [partition, lane] of this.lanes) {
+      if (owned.has(partition)) continue;
+      this.buffered = Math.max(0, this.buffered - lane.length);
+      this.lanes.delete(partition);
+    }
+    for (const partition of this.nextOffsets.keys()) if (!owned.has(partition)) this.nextOffsets.delete(partition);
   }
 }
 
