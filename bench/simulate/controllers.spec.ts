@@ -56,8 +56,8 @@ describe('the controllers on the bundled traces', () => {
 
 describe('parc', () => {
   it('adds a Parc when one cannot go faster, and drains and removes it once the load is gone', () => {
-    // Slow calls and at most four callers per Parc (~800 calls/s): 1,000 requests/s saturate one Parc.
-    const policy = applyPolicyOverrides(DEFAULT_SCALING_POLICY, { stages: { 'parc-caller': { max: 4 } }, parcs: { drainCooldownMs: 60_000 } });
+    // Slow calls and at most four callers of 64 calls per Parc (~850 calls/s): 1,000 requests/s saturate one Parc.
+    const policy = applyPolicyOverrides(DEFAULT_SCALING_POLICY, { stages: { 'parc-caller': { max: 4 } }, caller: { minParallelism: 64, maxParallelism: 64 }, parcs: { drainCooldownMs: 60_000 } });
     const config: SimulationConfig = { ...defaultConfig(policy), target: { medianLatencyMs: 300, latencySigma: 0.3, failureRate: 0 } };
     const trace: Trace = { name: 'burst', description: '', points: [[0, 1_000], [60, 1_000], [60, 50], [240, 50]] };
     const controller = parcController(config);

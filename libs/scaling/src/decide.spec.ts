@@ -147,7 +147,8 @@ describe('decide', () => {
     });
 
     it.each<{ name: string; measured: number | undefined; callers: number; short: string }>([
-      { name: 'measured CPU above the request: fewer instances fit', measured: 300, callers: 2, short: '; capacity short: wanted 8, got 2 (CPU judged at 300 m per instance as measured, above the 200 m requested)' },
+      // The running caller is charged its request; the new ones 300 m each: 2 of them in the 600 m left.
+      { name: 'measured CPU above the request: fewer instances fit', measured: 300, callers: 3, short: '; capacity short: wanted 8, got 3 (CPU judged at 300 m per instance as measured, above the 200 m requested)' },
       { name: 'measured CPU below the request: the request counts', measured: 120, callers: 4, short: '; capacity short: wanted 8, got 4' },
       { name: 'no measurement: the request counts', measured: undefined, callers: 4, short: '; capacity short: wanted 8, got 4' },
     ])('judges capacity on max(requested, measured) CPU: $name', ({ measured, callers, short }) => {
@@ -246,6 +247,24 @@ describe('decide', () => {
       expect(withinBudget(plan)).toBe(true);
       expect(desired(plan, 'p1/parc-outgoing')).toBe(3);
       expect(desired(plan, 'p1/parc-caller')).toBeGreaterThanOrEqual(2);
+    });
+
+    it('charges what runs and its load keeps busy its request: measured CPU above it limits growth, it does not stop instances', () => {
+      // Three outgoing instances kept busy (6,500/s at 3,000/s each), each measured at 300 m where
+      // 100 m is requested: charged as measured they would not fit in what is left, and one would
+      // be stopped although its load would only move to the other two.
+      const observation = observe({
+        capacity: { cpuMillis: 1_000, memoryMiB: 16_384 },
+        parcs: [parc({ instances: { 'parc-incoming': 1, 'parc-caller': 2, 'parc-outgoing': 3 }, outgoing: { arrivalRate: 6_500, backlog: 0 } })],
+        cpu: { perInstanceMillis: { 'p1/parc-outgoing': 300 }, usedMillis: 1_000, machineMillis: 2_000, machineBusyShare: 0.5 },
+      });
+      const plan = decide(observation, POLICY);
+      expect(withinBudget(plan)).toBe(true);
+      expect(desired(plan, 'p1/parc-outgoing')).toBe(3);
+      // A fourth would be charged as measured: 300 m, which is not left.
+      const more = decide({ ...observation, parcs: [parc({ instances: { 'parc-incoming': 1, 'parc-caller': 2, 'parc-outgoing': 3 }, outgoing: { arrivalRate: 9_000, backlog: 0 } })] }, POLICY);
+      expect(desired(more, 'p1/parc-outgoing')).toBe(3);
+      expect(reason(more, 'p1/parc-outgoing')).toMatch(/capacity short: wanted 4, got 3 \(CPU judged at 300 m/);
     });
 
     it('plans the minimums in order and stops where capacity ends', () => {

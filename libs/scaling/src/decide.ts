@@ -525,8 +525,9 @@ interface Allocation {
  * Shares `capacity` out: each stage's minimum first (global stages, then Parcs oldest first),
  * then one instance at a time to the stage with the most demand per planned instance, until
  * every stage has what it wants or nothing more fits. Never plans beyond `capacity`. Instances
- * are charged what they are judged to take (measured CPU above the request); a minimum that does
- * not fit so is charged its request: a measurement limits growth, it does not remove a floor.
+ * that run and are kept are charged their request; new ones what they are judged to take (measured
+ * CPU above the request), or a new minimum its request if that does not fit: a measurement limits
+ * growth, it neither removes a floor nor stops what runs.
  */
 function allocate(demands: readonly Demand[], capacity: Resources): Allocation {
   const allocation = new Map<string, number>(demands.map((d) => [d.key, 0]));
@@ -540,12 +541,12 @@ function allocate(demands: readonly Demand[], capacity: Resources): Allocation {
   };
   for (const d of demands) {
     for (let i = 0; i < Math.min(d.min, d.desired); i++) {
-      const cost = fits(d.resources) ? d.resources : d.requested;
+      const cost = i < d.current || !fits(d.resources) ? d.requested : d.resources;
       if (!fits(cost)) break;
       take(d, cost);
     }
   }
-  const growTo = (target: (d: Demand) => number): void => {
+  const growTo = (target: (d: Demand) => number, costOf: (d: Demand) => Resources = (d) => d.resources): void => {
     const open = new Set(demands.filter((d) => (allocation.get(d.key) ?? 0) < target(d)));
     while (open.size > 0) {
       let best: Demand | undefined;
@@ -561,7 +562,8 @@ function allocate(demands: readonly Demand[], capacity: Resources): Allocation {
         }
       }
       if (!best) break;
-      if (fits(best.resources)) take(best);
+      const cost = costOf(best);
+      if (fits(cost)) take(best, cost);
       else open.delete(best);
       if ((allocation.get(best.key) ?? 0) >= target(best)) open.delete(best);
     }
@@ -571,7 +573,11 @@ function allocate(demands: readonly Demand[], capacity: Resources): Allocation {
   // CPU wavered (bench/results/scaling-*: 46 caller processes stopped in 6 minutes), and each move
   // costs a start, a group join and a hand-back. Instances only held through a cooldown, beyond
   // what the load keeps busy even at full utilisation, still give way to the bottleneck.
-  growTo((d) => Math.min(d.current, d.desired, Math.max(d.min, Math.ceil(d.demandRate / d.perInstanceRate - 1e-9))));
+  // They are charged their request, not their measured CPU: on a busy machine the measurements
+  // add up to the whole machine, so charging them would drop a running instance whenever the
+  // readings wavered, and stopping it frees no CPU (its load moves to its siblings). What was
+  // measured limits growth below.
+  growTo((d) => Math.min(d.current, d.desired, Math.max(d.min, Math.ceil(d.demandRate / d.perInstanceRate - 1e-9))), (d) => d.requested);
   growTo((d) => d.desired);
   return { counts: allocation, planned };
 }

@@ -50,7 +50,13 @@ export interface ScalingPolicy {
    */
   readonly cpuSaturatedShare: number;
   readonly caller: {
+    /**
+     * Calls in flight per caller process that a Parc's callers start at and never go below. A
+     * parallelism above the need costs nothing (no work, no batches in flight), while every change
+     * rolls the callers: the default is the apps' own (CALLER_BATCH_SIZE 8 × CALLER_CONCURRENCY 64).
+     */
     readonly minParallelism: number;
+    /** Most calls in flight per caller process (raised for fast calls, or slow ones on a CPU-saturated machine). */
     readonly maxParallelism: number;
     /** Calls faster than this are "fast": more parallelism per process rather than more processes. */
     readonly fastCallMs: number;

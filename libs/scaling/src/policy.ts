@@ -29,7 +29,7 @@ export const DEFAULT_SCALING_POLICY: ScalingPolicy = {
   idleScaleDownCooldownMs: 5_000,
   tolerance: 0.1,
   cpuSaturatedShare: 0.85,
-  caller: { minParallelism: 64, maxParallelism: 512, fastCallMs: 100 },
+  caller: { minParallelism: 512, maxParallelism: 2048, fastCallMs: 100 },
   parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 300_000, idleDrainMs: 15_000, startupMs: 15_000 },
 };
 

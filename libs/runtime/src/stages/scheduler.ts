@@ -175,6 +175,7 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
             };
           },
           basePort: config.schedulerLocalBasePort,
+          callerParallelism: policy.caller.minParallelism,
           capacity: { cpuMillis: config.schedulerCpuBudgetMillis, memoryMiB: config.schedulerMemoryBudgetMiB },
           registry: proxyRedis.parcRegistry(),
           createParcTopic,

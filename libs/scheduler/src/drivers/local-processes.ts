@@ -28,6 +28,8 @@ export interface LocalProcessOptions extends ParcRecordOptions {
   readonly logDir?: string;
   /** Restarts of a crashed instance back off as Kubernetes does (CrashLoopBackOff), on a local scale. */
   readonly restartBackoff?: RestartBackoff;
+  /** Calls in flight per caller a Parc starts with until a plan says otherwise (the policy's caller.minParallelism); default 512. */
+  readonly callerParallelism?: number;
   /** Reads the CPU the instances and the machine use, for `state().cpu`; default: this machine's (pidusage, os.cpus()). */
   readonly cpuMeter?: CpuMeter;
 }
@@ -103,11 +105,12 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
 
   const backoff = options.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
   const cpuMeter = options.cpuMeter ?? createCpuMeter();
+  const initialParallelism = options.callerParallelism ?? 512;
 
   const start = async (stage: StageName, parcId: string | undefined, reusePort?: number, crashesBefore = 0): Promise<void> => {
     const port = reusePort ?? (await freePort());
     const key = stageKey(stage, parcId);
-    const callers = parcId === undefined ? 64 : (parallelism.get(parcId) ?? 64);
+    const callers = parcId === undefined ? initialParallelism : (parallelism.get(parcId) ?? initialParallelism);
     const { command, args, env } = options.commandOf(stage, parcId, callers);
     const output = options.logDir ? openSync(join(options.logDir, `${key.replace('/', '-')}-${port}.log`), 'a') : 'inherit';
     const child = spawn(command, [...args], { env: { ...options.environment, ...env, PORT: String(port) }, stdio: ['ignore', output, output] });
@@ -196,7 +199,7 @@ export async function startLocalProcessDriver(options: LocalProcessOptions): Pro
         state: record.state,
         createdAtMs: record.createdAtMs,
         instances: Object.fromEntries(PARC_STAGES.map((stage) => [stage, count(stageKey(stage, record.id))])) as Record<ParcStage, number>,
-        callerParallelism: parallelism.get(record.id) ?? Math.max(64, ...running(stageKey('parc-caller', record.id)).map((i) => i.callerParallelism)),
+        callerParallelism: parallelism.get(record.id) ?? Math.max(initialParallelism, ...running(stageKey('parc-caller', record.id)).map((i) => i.callerParallelism)),
       }));
       return { globalInstances, parcs, capacity: options.capacity, cpu: await cpuMeter.read(instancePids()) };
     },
