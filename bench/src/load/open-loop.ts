@@ -8,6 +8,8 @@ export interface SentRequest {
   readonly intendedAt: number;
   /** performance.now() at which the ingress answered 202 for it; unset while not (or never) accepted. */
   acceptedAt?: number;
+  /** Parc's id for it, from the 202 (to ask its status when it goes missing). */
+  requestId?: string;
 }
 
 /** A constant rate for a while, or arrival times given one by one (a workload trace's). */
@@ -85,12 +87,19 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       body,
     })
       .then(async (response) => {
-        await response.body.dump();
-        if (response.statusCode !== 202) refused += batch.length;
-        else {
-          const acceptedAt = performance.now();
-          for (const sentRequest of batch) sentRequest.acceptedAt = acceptedAt;
+        if (response.statusCode !== 202) {
+          await response.body.dump();
+          refused += batch.length;
+          return;
         }
+        const acceptedAt = performance.now();
+        // The 202 lists the ids in the order sent.
+        const { ids } = (await response.body.json().catch(() => ({}))) as { ids?: unknown };
+        batch.forEach((sentRequest, i) => {
+          sentRequest.acceptedAt = acceptedAt;
+          const id = Array.isArray(ids) ? ids[i] : undefined;
+          if (typeof id === 'string') sentRequest.requestId = id;
+        });
       })
       .catch(() => {
         refused += batch.length;

@@ -13,7 +13,8 @@ import type { BenchReceiver } from '../load/receiver';
 import type { BenchTarget } from '../load/target';
 import { durationS, type Trace } from '../../simulate/trace';
 import { startProcessSampler, type ProcessSample, type SeenProcess } from './processes';
-import { startDecisionPoller, startPendingProbe, type ConsumerPending } from './probes';
+import { BENCH_API_KEY } from '../contract';
+import { parcQueuesSnapshot, startDecisionPoller, startPendingProbe, statusOfMissing, type ConsumerPending, type MissingRequest } from './probes';
 import { startSchedulerStack, startStaticStack, type ConfigurationId, type RunningStack, type StaticSizing } from './stacks';
 
 export interface LiveContext {
@@ -56,6 +57,8 @@ export interface LiveRun {
   /** When the run was last observed (the drain and the Parcs' removal watched up to a limit). */
   readonly observedUntilS: number;
   readonly infrastructure: { readonly redis: string; readonly kafka: string };
+  /** Requests accepted and never called back, as the status API told before the stack stopped, and the Parcs' queues then. */
+  readonly missing?: { readonly requests: readonly MissingRequest[]; readonly parcQueues: Record<string, unknown> };
 }
 
 /** After the trace's end, the drain is watched up to this long. */
@@ -126,6 +129,12 @@ async function traceThrough(context: LiveContext, id: ConfigurationId, running: 
   const backlogLeft = (): boolean => receiver.results.size < load.sent.length - load.refused;
   while (backlogLeft() && sinceStart() < traceEndS + DRAIN_LIMIT_S) await sleep(500);
   while (probe !== undefined && extraRunning() && sinceStart() < context.loadEndS + PARCS_LIMIT_S) await sleep(500);
+  // Where the requests that never called back stand, asked while the stack still runs.
+  const unanswered = load.sent.filter((request) => request.acceptedAt !== undefined && !receiver.results.has(request.clientId));
+  const missing =
+    unanswered.length === 0
+      ? undefined
+      : { requests: await statusOfMissing(running.proxyUrl, BENCH_API_KEY, unanswered), parcQueues: await parcQueuesSnapshot(running.parcRedisUrl, running.namespace, callerParcs()) };
   sampler.sample();
   const observedUntilS = sinceStart();
   sampler.stop();
@@ -145,6 +154,7 @@ async function traceThrough(context: LiveContext, id: ConfigurationId, running: 
     origin,
     traceEndS,
     observedUntilS,
+    ...(missing === undefined ? {} : { missing }),
   };
 }
 

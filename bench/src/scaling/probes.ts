@@ -128,3 +128,53 @@ export function startDecisionPoller(schedulerUrl: string, everyMs = 10_000): Dec
     },
   };
 }
+
+/** Where a request that never called back stands, as the proxy's status API tells it. */
+export interface MissingRequest {
+  readonly clientId: string;
+  readonly requestId?: string;
+  /** GET /v1/requests/:id: state, attempts, and when it last changed (epoch ms); or why it could not be read. */
+  readonly status?: { readonly state: string; readonly attempts: number; readonly updatedAt?: number } | { readonly error: string };
+}
+
+/** The status of up to `limit` requests that never called back, one GET each (run before the stack stops). */
+export async function statusOfMissing(proxyUrl: string, apiKey: string, missing: readonly { readonly clientId: string; readonly requestId?: string }[], limit = 50): Promise<MissingRequest[]> {
+  return Promise.all(
+    missing.slice(0, limit).map(async ({ clientId, requestId }) => {
+      if (requestId === undefined) return { clientId };
+      try {
+        const response = await fetch(`${proxyUrl}/v1/requests/${requestId}`, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(5_000) });
+        if (response.status !== 200) return { clientId, requestId, status: { error: `HTTP ${response.status}` } };
+        const body = (await response.json()) as { state: string; attempts?: unknown[] | number; updatedAt?: string | number };
+        const attempts = Array.isArray(body.attempts) ? body.attempts.length : Number(body.attempts ?? 0);
+        const updatedAt = body.updatedAt === undefined ? undefined : new Date(body.updatedAt).getTime();
+        return { clientId, requestId, status: { state: body.state, attempts, ...(updatedAt === undefined || Number.isNaN(updatedAt) ? {} : { updatedAt }) } };
+      } catch (error) {
+        return { clientId, requestId, status: { error: error instanceof Error ? error.message : String(error) } };
+      }
+    }),
+  );
+}
+
+/**
+ * The Parcs' streams and delayed sets as they stand (run before the stack stops): entries, and
+ * per group the pending count and consumers holding any, so that a request that never called
+ * back can be placed.
+ */
+export async function parcQueuesSnapshot(parcRedisUrl: string, namespace: string, parcIds: readonly string[]): Promise<Record<string, unknown>> {
+  const snapshot: Record<string, unknown> = {};
+  for (const parcId of parcIds) {
+    const names = parcNames(parcId, namespace);
+    try {
+      const [ready, done, due, delayed, readyGroups, doneGroups] = await redisCommands(
+        parcRedisUrl,
+        [['XLEN', names.ready], ['XLEN', names.done], ['XLEN', names.due], ['ZCARD', names.delayed], ['XINFO', 'GROUPS', names.ready], ['XINFO', 'GROUPS', names.done]],
+        5_000,
+      );
+      snapshot[parcId] = { ready, done, due, delayed, readyGroups, doneGroups };
+    } catch (error) {
+      snapshot[parcId] = { error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  return snapshot;
+}

@@ -96,6 +96,12 @@ export interface ProcessSample {
   readonly rootsOwnCpuMs: number;
   /** Processes running (zombies not counted), by app. */
   readonly byApp: Readonly<Record<string, number>>;
+  /**
+   * The own CPU (utime + stime) of the processes running now, summed by app, ms. Exact between two
+   * samples of a static configuration (its processes live throughout); for the scheduler's an
+   * instance that exits takes its share with it.
+   */
+  readonly cpuMsByApp: Readonly<Record<string, number>>;
 }
 
 /** A process of the configuration as the sampler saw it: when it was first and last seen running. */
@@ -131,6 +137,7 @@ export function startProcessSampler(roots: () => readonly number[], infrastructu
     let cpu = 0;
     let rootsOwn = 0;
     const byApp: Record<string, number> = {};
+    const cpuMsByApp: Record<string, number> = {};
     const running = new Set<number>();
     for (const pid of processTree([...rootPids])) {
       const stat = readStat(pid);
@@ -147,10 +154,11 @@ export function startProcessSampler(roots: () => readonly number[], infrastructu
       }
       known.lastSeen = at;
       byApp[known.app] = (byApp[known.app] ?? 0) + 1;
+      cpuMsByApp[known.app] = (cpuMsByApp[known.app] ?? 0) + stat.ownMs;
     }
     for (const process of seen.values()) if (process.goneBy === undefined && !running.has(process.pid)) process.goneBy = at;
     const infrastructureCpuMs = infrastructure.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
-    const taken = { at, cpuMs: cpu, infrastructureCpuMs, rootsOwnCpuMs: rootsOwn, byApp };
+    const taken = { at, cpuMs: cpu, infrastructureCpuMs, rootsOwnCpuMs: rootsOwn, byApp, cpuMsByApp };
     samples.push(taken);
     return taken;
   };

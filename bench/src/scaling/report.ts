@@ -117,6 +117,10 @@ function ledgerLines(run: ScalingRun): string[] {
         `**${fmtInt(requests.unfinished)} accepted and never called back** by ${fmtNum(r.window.observedUntilS)} s (of the first ${listed.length}: ${called} had been called at the target, ${listed.length - called} never reached it; accepted between ${fmtNum(Math.min(...listed.map((u) => u.acceptedS)))} and ${fmtNum(Math.max(...listed.map((u) => u.acceptedS)))} s; their ids are in the JSON)`,
       );
     }
+    const byApp = r.cpuMsPerRequestByApp;
+    if (byApp !== undefined && Object.keys(byApp).length > 0) {
+      parts.push(`CPU per request offered, by app (ms): ${Object.entries(byApp).sort(([a], [b]) => a.localeCompare(b)).map(([app, ms]) => `${app} ${fmtNum(ms)}`).join(', ')}`);
+    }
     return `- ${r.id}: ${parts.join('; ')}.`;
   });
 }

@@ -61,7 +61,7 @@ function withDb(url: string, db: number): string {
 function commonEnv(context: StackContext): { readonly PROXY_REDIS_URL: string; readonly PARC_REDIS_URL: string; readonly EGRESS_ALLOW_LIST: string } & Record<string, string> {
   return {
     NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     PROXY_REDIS_URL: withDb(context.redisUrl, 1),
     PARC_REDIS_URL: withDb(context.redisUrl, 2),
     KAFKA_BROKERS: context.kafkaBrokers,

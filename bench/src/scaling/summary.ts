@@ -10,6 +10,7 @@ import type { Percentiles } from '../results';
 import { backlogSeconds, backlogSeries, catchUpTimes, cumulativeAt, perSecond, stepIntegral, type CatchUp, type RequestTimes } from './analysis';
 import { budgetViolations, callerStops, extraParcs, instancesOverTime, parcChanges, scaleEvents, toTick, type CallerStop, type ExtraParcs, type ParcChange, type ParcProcess, type ScaleEvent } from './decisions';
 import type { LiveRun } from './live';
+import type { MissingRequest } from './probes';
 import type { ConfigurationId, StaticSizing } from './stacks';
 import type { LoadEvent } from './workload';
 
@@ -47,6 +48,12 @@ export interface ConfigurationResult {
   /** CPU of the configuration's processes (the scheduler included for its run) over the trace, and of Redis and the Kafka JVM beside it, seconds. */
   readonly cpuSeconds: number;
   readonly infrastructureCpuSeconds: number;
+  /**
+   * A static configuration's CPU per app over the trace, in ms per request offered: what each
+   * stage really costs here, beside the policy's profile figures (libs/scaling/src/policy.ts).
+   * Absent for the scheduler's, whose instances come and go between samples.
+   */
+  readonly cpuMsPerRequestByApp?: Readonly<Record<string, number>>;
   /** Processes running, integrated over the trace (process·s), and the most at once. */
   readonly processSeconds: number;
   readonly peakProcesses: number;
@@ -57,7 +64,9 @@ export interface ConfigurationResult {
   readonly perSecond: { readonly columns: readonly string[]; readonly rows: readonly (readonly number[])[] };
   readonly processes: readonly ParcProcess[];
   /** The first requests accepted and never called back (up to 50), to follow them in the logs: where each got to. */
-  readonly unfinishedRequests?: readonly { readonly clientId: string; readonly acceptedS: number; readonly firstCallS: number | null; readonly calls: number }[];
+  readonly unfinishedRequests?: readonly { readonly clientId: string; readonly acceptedS: number; readonly firstCallS: number | null; readonly calls: number; readonly requestId?: string; readonly status?: MissingRequest['status'] }[];
+  /** The Parcs' streams and delayed sets when requests were still missing at the end. */
+  readonly parcQueuesAtEnd?: Record<string, unknown>;
   readonly scheduler?: SchedulerSummary;
 }
 
@@ -116,6 +125,7 @@ export function summarise(run: LiveRun, events: readonly LoadEvent[], loadEndS: 
     catchUp: catchUpTimes(backlog, events),
     cpuSeconds: round((cumulativeAt(cpu, window) - cumulativeAt(cpu, 0)) / 1000),
     infrastructureCpuSeconds: round((cumulativeAt(infra, window) - cumulativeAt(infra, 0)) / 1000),
+    ...(run.sizing === undefined ? {} : { cpuMsPerRequestByApp: perRequestByApp(run.samples, rel, window, run.requests.length) }),
     processSeconds: round(stepIntegral(stepSeries(count), window)),
     peakProcesses: Math.max(0, ...samples.map((s) => count(s.byApp))),
     allocatedCoreS: round(stepIntegral(stepSeries(allocated), window) / 1000),
@@ -124,11 +134,27 @@ export function summarise(run: LiveRun, events: readonly LoadEvent[], loadEndS: 
     processes,
     unfinishedRequests: run.requests.flatMap((request, i) =>
       Number.isFinite(times.acceptedS[i]) && !Number.isFinite(run.calledBackS[i])
-        ? [{ clientId: request.clientId, acceptedS: round(times.acceptedS[i] as number, 2), firstCallS: Number.isFinite(run.firstCallS[i]) ? round(run.firstCallS[i] as number, 2) : null, calls: run.calls[i] ?? 0 }]
+        ? [{ clientId: request.clientId, acceptedS: round(times.acceptedS[i] as number, 2), firstCallS: Number.isFinite(run.firstCallS[i]) ? round(run.firstCallS[i] as number, 2) : null, calls: run.calls[i] ?? 0, ...missingStatus(run, request.clientId) }]
         : [],
     ).slice(0, 50),
+    ...(run.missing === undefined ? {} : { parcQueuesAtEnd: run.missing.parcQueues }),
     ...(run.decisions.length === 0 ? {} : { scheduler: schedulerSummary(run, processes, loadEndS, end) }),
   };
+}
+
+/** What the status API said of a request that never called back. */
+function missingStatus(run: LiveRun, clientId: string): { requestId?: string; status?: MissingRequest['status'] } {
+  const found = run.missing?.requests.find((m) => m.clientId === clientId);
+  if (found === undefined) return {};
+  return { ...(found.requestId === undefined ? {} : { requestId: found.requestId }), ...(found.status === undefined ? {} : { status: found.status }) };
+}
+
+/** CPU per app between the trace's start and end, per request offered (see `cpuMsPerRequestByApp`). */
+function perRequestByApp(samples: LiveRun['samples'], rel: (perf: number) => number, endS: number, requests: number): Record<string, number> {
+  const first = samples.find((s) => rel(s.at) >= 0);
+  const last = [...samples].reverse().find((s) => rel(s.at) <= endS);
+  if (first === undefined || last === undefined || requests === 0) return {};
+  return Object.fromEntries(Object.entries(last.cpuMsByApp).map(([app, ms]) => [app, round((ms - (first.cpuMsByApp[app] ?? 0)) / requests, 3)]));
 }
 
 function schedulerSummary(run: LiveRun, processes: readonly ParcProcess[], loadEndS: number, endS: number): SchedulerSummary {
