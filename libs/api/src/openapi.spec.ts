@@ -20,6 +20,7 @@ describe('OpenAPI document and docs page', () => {
         'GET /v1/requests/{id}',
         'DELETE /v1/requests/{id}',
         'GET /v1/batches/{id}',
+        'GET /v1/batches/{id}/results',
         'DELETE /v1/batches/{id}',
         'GET /v1/callbacks/dead',
         'GET /v1/callbacks/dead/{id}',

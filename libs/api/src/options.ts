@@ -77,6 +77,8 @@ export interface PublicApiOptions {
   readonly registry?: Registry;
   /** Serve `/openapi.json` and `/docs`; default true. */
   readonly docs?: boolean;
+  /** With `GET /v1/batches/:id/results?wait=true`, how often an exhausted stream looks for new results; default 500 ms. */
+  readonly resultsPollMs?: number;
   /** Injectable clock (epoch ms). */
   readonly now?: () => number;
 }

@@ -15,6 +15,7 @@ import { ANONYMOUS, setApiKeyName } from './request-context';
 import { registerDeadLetterRoutes } from './routes/dead-letter-routes';
 import { registerDestinationRoutes } from './routes/destination-routes';
 import { registerIntakeRoute } from './routes/intake-route';
+import { registerResultsRoute } from './routes/results-route';
 import { registerStatusRoutes } from './routes/status-routes';
 import { SHARED_SCHEMAS } from './schemas/bodies';
 import { createValidation } from './validation';
@@ -54,6 +55,7 @@ async function v1Routes(app: FastifyInstance, { keys, ...deps }: PluginOptions):
   });
   registerIntakeRoute(app, deps);
   registerStatusRoutes(app, options.ledger);
+  registerResultsRoute(app, { ledger: options.ledger, ...(options.resultsPollMs === undefined ? {} : { pollMs: options.resultsPollMs }) });
   // Its own scope: the operator-key check must not reach the other routes.
   await app.register(async (scope) =>
     registerDeadLetterRoutes(scope, { store: options.deadLetters, callbacksQueue: options.queues.callbacks, operatorKeys: options.operatorKeys }),

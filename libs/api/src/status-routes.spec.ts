@@ -42,7 +42,14 @@ describe('request and batch status, cancellation', () => {
       total: 2,
       counts: { queued: 1, in_flight: 0, waiting_retry: 0, succeeded: 0, failed: 1 },
       cancelRequested: false,
+      complete: false,
+      reasons: {},
+      firstFinishedAt: expect.stringMatching(/^\d{4}-/) as unknown,
+      lastFinishedAt: expect.stringMatching(/^\d{4}-/) as unknown,
     });
+    await finish(ids[0] as string, 'succeeded');
+    // A JSON batch is sealed when it is accepted: its last final result completes it.
+    expect((await get(`/v1/batches/${batchId}`)).json()).toMatchObject({ complete: true, counts: { succeeded: 1, failed: 1 } });
   });
 
   it.each([

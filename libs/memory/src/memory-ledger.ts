@@ -6,6 +6,7 @@ import {
   type AcceptGuard,
   type AcceptOutcome,
   type AcceptedRequest,
+  type BatchSeal,
   type BatchStatus,
   type Cancellation,
   type FinalRecord,
@@ -15,7 +16,9 @@ import {
   type RequestRef,
   type RequestState,
   type RequestStatus,
+  type ResultPage,
   type Transition,
+  batchCompletedJob,
 } from '@parc/store';
 import type { OutboundMessage } from '@parc/queue';
 import type { MemoryIdempotencyStore } from './memory-idempotency';
@@ -35,6 +38,16 @@ interface Batch {
   readonly counts: Record<RequestState, number>;
   total: number;
   cancelRequested: boolean;
+  /** Failed requests by reason. */
+  readonly reasons: Record<string, number>;
+  /** Request ids in the order they finished (the results stream). */
+  readonly finished: string[];
+  firstFinishedAt?: string;
+  lastFinishedAt?: string;
+  sealed: boolean;
+  callback?: BatchSeal['callback'];
+  /** When it completed (ISO 8601): set once, with its batch.completed job. */
+  completedAt?: string;
 }
 
 /** Appends synchronously (the memory backend's publish), so ledger operations stay atomic. */
@@ -83,6 +96,7 @@ export class MemoryLedger implements RequestLedger {
   async finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>> {
     const finalized = new Set<string>();
     const callbacks: OutboundMessage[] = [];
+    const nowIso = new Date(this.now()).toISOString();
     for (const record of records) {
       const entry = this.entries.get(record.id) ?? this.adopt(record);
       if (entry.rank === FINAL_RANK) continue;
@@ -90,9 +104,52 @@ export class MemoryLedger implements RequestLedger {
       entry.result = record.result;
       finalized.add(record.id);
       if (record.callback !== undefined) callbacks.push({ payload: record.callback, key: record.id });
+      const batch = this.batchOf(record.batchId);
+      batch.finished.push(record.id);
+      batch.firstFinishedAt ??= nowIso;
+      batch.lastFinishedAt = nowIso;
+      if (record.reason !== undefined) batch.reasons[record.reason] = (batch.reasons[record.reason] ?? 0) + 1;
+      const completed = this.completion(record.batchId, batch, nowIso);
+      if (completed) callbacks.push(completed);
     }
     this.append(callbackQueue, callbacks);
     return finalized;
+  }
+
+  async seal({ batchId, callback }: BatchSeal, callbackQueue: string): Promise<void> {
+    const batch = this.batchOf(batchId);
+    if (!batch.sealed) {
+      batch.sealed = true;
+      if (callback !== undefined) batch.callback = callback;
+    }
+    const completed = this.completion(batchId, batch, new Date(this.now()).toISOString());
+    if (completed) this.append(callbackQueue, [completed]);
+  }
+
+  async results(batchId: string, cursor: string | undefined, limit: number): Promise<ResultPage> {
+    const finished = this.batches.get(batchId)?.finished ?? [];
+    const from = cursor === undefined ? 0 : Number(cursor);
+    const ids = finished.slice(from, from + limit);
+    const results = ids.flatMap((id) => {
+      const result = this.entries.get(id)?.result;
+      return result === undefined ? [] : [{ id, result }];
+    });
+    return { results, cursor: ids.length === 0 ? cursor : String(from + ids.length) };
+  }
+
+  async resultCursor(id: string): Promise<string | undefined> {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return undefined;
+    const index = this.batches.get(entry.batchId)?.finished.indexOf(id) ?? -1;
+    return index < 0 ? undefined : String(index + 1);
+  }
+
+  /** The batch.completed job when `batch` has just completed (sealed, every request final), once. */
+  private completion(batchId: string, batch: Batch, nowIso: string): OutboundMessage | undefined {
+    if (!batch.sealed || batch.completedAt !== undefined || batch.counts.succeeded + batch.counts.failed < batch.total) return undefined;
+    batch.completedAt = nowIso;
+    if (batch.callback === undefined) return undefined;
+    return { payload: batchCompletedJob(this.batchView(batchId, batch), batch.callback, nowIso), key: batchId };
   }
 
   async cancelled(refs: readonly RequestRef[]): Promise<Set<string>> {
@@ -179,7 +236,7 @@ export class MemoryLedger implements RequestLedger {
   private batchOf(batchId: string): Batch {
     let batch = this.batches.get(batchId);
     if (!batch) {
-      batch = { counts: Object.fromEntries(REQUEST_STATES.map((s) => [s, 0])) as Record<RequestState, number>, total: 0, cancelRequested: false };
+      batch = { counts: Object.fromEntries(REQUEST_STATES.map((s) => [s, 0])) as Record<RequestState, number>, total: 0, cancelRequested: false, reasons: {}, finished: [], sealed: false };
       this.batches.set(batchId, batch);
     }
     return batch;
@@ -193,6 +250,14 @@ export class MemoryLedger implements RequestLedger {
   }
 
   private batchView(batchId: string, batch: Batch): BatchStatus {
-    return { batchId, total: batch.total, counts: { ...batch.counts }, cancelRequested: batch.cancelRequested };
+    return {
+      batchId,
+      total: batch.total,
+      counts: { ...batch.counts },
+      cancelRequested: batch.cancelRequested,
+      complete: batch.completedAt !== undefined,
+      reasons: { ...batch.reasons },
+      ...(batch.firstFinishedAt === undefined ? {} : { firstFinishedAt: batch.firstFinishedAt, lastFinishedAt: batch.lastFinishedAt }),
+    };
   }
 }

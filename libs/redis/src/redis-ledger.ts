@@ -7,6 +7,7 @@ import {
   type AcceptGuard,
   type AcceptOutcome,
   type AcceptedRequest,
+  type BatchSeal,
   type BatchStatus,
   type Cancellation,
   type FinalRecord,
@@ -16,9 +17,10 @@ import {
   type RequestRef,
   type RequestState,
   type RequestStatus,
+  type ResultPage,
   type Transition,
 } from '@parc/store';
-import { ACCEPT_N, ADVANCE_N, ADVANCE_UNLESS_CANCELLED_N, CANCEL_2, FINALIZE_N } from './scripts/ledger-scripts.lua';
+import { ACCEPT_N, ADVANCE_N, ADVANCE_UNLESS_CANCELLED_N, CANCEL_2, FINALIZE_N, SEAL_2 } from './scripts/ledger-scripts.lua';
 import { defineScripts, type ScriptRunner } from './scripts/define';
 import { guardArguments } from './redis-idempotency';
 
@@ -37,7 +39,7 @@ export class RedisLedger implements RequestLedger {
   private readonly prefix: string;
   private readonly retentionMs: number;
   private readonly now: () => number;
-  private readonly scripts: ScriptRunner<'accept' | 'advance' | 'advanceUnlessCancelled' | 'finalize' | 'cancel'>;
+  private readonly scripts: ScriptRunner<'accept' | 'advance' | 'advanceUnlessCancelled' | 'finalize' | 'cancel' | 'seal'>;
 
   constructor(private readonly redis: Redis, options: RedisLedgerOptions = {}) {
     this.prefix = options.prefix ?? 'parc';
@@ -49,6 +51,7 @@ export class RedisLedger implements RequestLedger {
       advanceUnlessCancelled: ADVANCE_UNLESS_CANCELLED_N,
       finalize: FINALIZE_N,
       cancel: CANCEL_2,
+      seal: SEAL_2,
     });
   }
 
@@ -86,14 +89,40 @@ export class RedisLedger implements RequestLedger {
 
   async finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>> {
     if (records.length === 0) return new Set();
-    const keys = [callbackQueue, ...records.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId)])];
+    const keys = [callbackQueue, ...records.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId), this.resultsKey(r.batchId)])];
+    const now = this.now();
     const args = [
-      this.now(),
+      now,
       this.retentionMs,
       String(FINAL_RANK),
-      ...records.flatMap((r) => [r.id, r.batchId, r.status, r.attempts, r.result, r.callback ?? '']),
+      new Date(now).toISOString(),
+      ...records.flatMap((r) => [r.id, r.batchId, r.status, r.attempts, r.result, r.callback ?? '', r.reason ?? '']),
     ];
     return new Set((await this.scripts.finalize(keys, args)) as string[]);
+  }
+
+  async seal({ batchId, callback }: BatchSeal, callbackQueue: string): Promise<void> {
+    const headers = callback?.headers === undefined ? '' : JSON.stringify(callback.headers);
+    await this.scripts.seal([this.batchKey(batchId), callbackQueue], [batchId, new Date(this.now()).toISOString(), this.retentionMs, callback?.url ?? '', headers]);
+  }
+
+  async results(batchId: string, cursor: string | undefined, limit: number): Promise<ResultPage> {
+    const entries = (await this.redis.xrange(this.resultsKey(batchId), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', limit)) as [string, string[]][];
+    if (entries.length === 0) return { results: [], cursor };
+    const ids = entries.map(([, fields]) => toMap(fields).get('i') ?? '');
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.requestKey(id), 'res');
+    const replies = (await pipeline.exec()) ?? [];
+    const results = ids.flatMap((id, i) => {
+      const [error, result] = replies[i] ?? [null, null];
+      if (error) throw error;
+      return typeof result === 'string' ? [{ id, result }] : [];
+    });
+    return { results, cursor: (entries[entries.length - 1] as [string, string[]])[0] };
+  }
+
+  async resultCursor(id: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.requestKey(id), 'ri')) ?? undefined;
   }
 
   async cancelled(refs: readonly RequestRef[]): Promise<Set<string>> {
@@ -180,6 +209,10 @@ export class RedisLedger implements RequestLedger {
     return `${this.prefix}:batch:${batchId}`;
   }
 
+  private resultsKey(batchId: string): string {
+    return `${this.prefix}:batch:${batchId}:results`;
+  }
+
   private cancellationsKey(): string {
     return `${this.prefix}:cancellations`;
   }
@@ -194,5 +227,15 @@ function toMap(flat: readonly string[]): Map<string, string> {
 
 function toBatch(batchId: string, fields: Map<string, string>): BatchStatus {
   const counts = Object.fromEntries(REQUEST_STATES.map((state) => [state, Number(fields.get(state) ?? 0)])) as Record<RequestState, number>;
-  return { batchId, total: Number(fields.get('total') ?? 0), counts, cancelRequested: fields.get('c') === '1' };
+  const reasons = Object.fromEntries([...fields].filter(([name]) => name.startsWith('rs:')).map(([name, value]) => [name.slice(3), Number(value)]));
+  const first = fields.get('f1');
+  return {
+    batchId,
+    total: Number(fields.get('total') ?? 0),
+    counts,
+    cancelRequested: fields.get('c') === '1',
+    complete: fields.has('done'),
+    reasons,
+    ...(first === undefined ? {} : { firstFinishedAt: first, lastFinishedAt: fields.get('fl') ?? first }),
+  };
 }

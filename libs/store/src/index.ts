@@ -1,6 +1,7 @@
 export {
   REQUEST_STATES,
   type AcceptedRequest,
+  type BatchSeal,
   type BatchStatus,
   type Cancellation,
   type FinalRecord,
@@ -10,8 +11,10 @@ export {
   type RequestRef,
   type RequestState,
   type RequestStatus,
+  type ResultPage,
   type Transition,
 } from './ledger';
+export { BATCH_COMPLETED, batchCompletedId, batchCompletedJob } from './batch-completed';
 export type {
   AcceptGuard,
   AcceptOutcome,

@@ -43,6 +43,27 @@ export interface FinalRecord extends RequestRef {
   readonly result: string;
   /** The callback job to enqueue when this record finalises the request (serialised JSON). */
   readonly callback?: string;
+  /** Why a failed request failed (cancelled, deadline_exceeded, …): counted per batch. */
+  readonly reason?: string;
+}
+
+/**
+ * The end of a batch's intake: no request joins it after this. A sealed batch is complete once
+ * every request of it is final; if it names a `callback`, one `batch.completed` job goes to the
+ * callbacks queue then, in the same atomic step as the last final record (or as the seal, when
+ * every request was final before it).
+ */
+export interface BatchSeal {
+  readonly batchId: string;
+  /** Where the batch.completed event goes, and headers to send with it. */
+  readonly callback?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
+}
+
+/** One page of a batch's results, in the order the requests finished. */
+export interface ResultPage {
+  readonly results: readonly { readonly id: string; readonly result: string }[];
+  /** Where the next page starts; unchanged when this page is empty. */
+  readonly cursor: string | undefined;
 }
 
 /** The outcome of a request's attempt number `attempts` (0: ended before its first call). */
@@ -76,6 +97,13 @@ export interface BatchStatus {
   readonly total: number;
   readonly counts: Readonly<Record<RequestState, number>>;
   readonly cancelRequested: boolean;
+  /** Sealed (its intake over) and every request final. */
+  readonly complete: boolean;
+  /** Failed requests by reason (cancelled, deadline_exceeded, attempts_exhausted, …). */
+  readonly reasons: Readonly<Record<string, number>>;
+  /** When its first and last requests finished (ISO 8601), once one has. */
+  readonly firstFinishedAt?: string;
+  readonly lastFinishedAt?: string;
 }
 
 /** A cancellation request, as stages read them from the ledger's cancellation log. */
@@ -96,6 +124,18 @@ export interface RequestLedger {
    * any outcome but `accepted` wrote nothing. Without one, the outcome is always `accepted`.
    */
   accept(inbox: string, requests: readonly AcceptedRequest[], guard?: AcceptGuard): Promise<AcceptOutcome>;
+  /**
+   * Seals a batch (see `BatchSeal`); idempotent: sealing again changes nothing, and a batch that
+   * completed already never calls back again. `callbackQueue` is where a batch.completed job goes.
+   */
+  seal(seal: BatchSeal, callbackQueue: string): Promise<void>;
+  /**
+   * Up to `limit` final results of a batch from `cursor` on (undefined: the first), oldest first.
+   * Results whose request expired are left out.
+   */
+  results(batchId: string, cursor: string | undefined, limit: number): Promise<ResultPage>;
+  /** The cursor just after request `id`'s result (to resume after it), or undefined when it has none. */
+  resultCursor(id: string): Promise<string | undefined>;
   /** Records transitions; stale ones (see `Transition`) are ignored. */
   advance(transitions: readonly Transition[]): Promise<void>;
   /**

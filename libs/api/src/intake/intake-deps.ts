@@ -1,11 +1,13 @@
-import { newUlid } from '@parc/envelope';
-import type { AcceptGuard, AcceptOutcome, AcceptedRequest } from '@parc/store';
+import { newUlid, describeIssues } from '@parc/envelope';
+import { ParcError, type FieldIssue } from '@parc/errors';
+import type { AcceptGuard, AcceptOutcome, AcceptedRequest, BatchSeal } from '@parc/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BacklogGuard } from '../backlog';
 import type { IdempotencyGate } from '../idempotency';
 import type { ApiMetrics, IntakeFormat } from '../metrics';
 import type { ResolvedApiOptions } from '../options';
 import { apiKeyName } from '../request-context';
+import type { CallbackSpec } from '../schemas/request-spec';
 import type { Validation } from '../validation';
 import type { SpecConverter, SubmissionIds } from './converter';
 
@@ -61,4 +63,38 @@ export function sendAccepted(
   deps.metrics.intakeSeconds.observe({ format }, reply.elapsedTime / 1000);
   request.log.info({ batchId, apiKey, format, accepted, ...(rejected === undefined ? {} : { rejected }) }, 'batch accepted');
   return reply.code(202).type('application/json; charset=utf-8').send(response);
+}
+
+/** The header naming a batch's batch.completed callback (JSON and NDJSON alike). */
+export const BATCH_CALLBACK_URL_HEADER = 'parc-batch-callback-url';
+
+/**
+ * The batch callback of a submission: the JSON body's `batchCallback`, or the
+ * `Parc-Batch-Callback-Url` header; checked as any callback is (egress policy), before anything is
+ * accepted.
+ * @throws ParcError REQUEST_INVALID naming the field or header.
+ */
+export function batchCallbackOf(deps: IntakeDeps, request: FastifyRequest, fromBody?: CallbackSpec): CallbackSpec | undefined {
+  const header = request.headers[BATCH_CALLBACK_URL_HEADER];
+  const headerUrl = typeof header === 'string' ? header : undefined;
+  if (fromBody !== undefined && headerUrl !== undefined) {
+    throw new ParcError('REQUEST_INVALID', `the batch callback is given twice: use batchCallback or ${BATCH_CALLBACK_URL_HEADER}, not both`, {
+      details: [{ path: `headers.${BATCH_CALLBACK_URL_HEADER}`, message: 'batchCallback is in the body already' }],
+    });
+  }
+  const callback = fromBody ?? (headerUrl === undefined ? undefined : { url: headerUrl });
+  if (callback === undefined) return undefined;
+  const at = fromBody === undefined ? `headers.${BATCH_CALLBACK_URL_HEADER}` : 'batchCallback';
+  const issues: FieldIssue[] = deps.converter.callbackIssues(callback).map(({ path, message }) => ({ path: path.replace(/^callback(\.url)?/, fromBody === undefined ? at : `${at}$1`), message }));
+  if (issues.length > 0) throw new ParcError('REQUEST_INVALID', `the batch callback is invalid: ${describeIssues(issues)}`, { details: issues });
+  return callback;
+}
+
+/**
+ * Ends a batch's intake (see `BatchSeal`): once every request of it is final it is complete, and
+ * its batch callback, if any, is called once. Idempotent, so a replayed submission seals again.
+ */
+export async function sealBatch(deps: IntakeDeps, batchId: string, callback: CallbackSpec | undefined): Promise<void> {
+  const seal: BatchSeal = callback === undefined ? { batchId } : { batchId, callback: callback.headers === undefined ? { url: callback.url } : { url: callback.url, headers: callback.headers } };
+  await deps.options.ledger.seal(seal, deps.options.queues.callbacks);
 }

@@ -2,7 +2,8 @@ import { ParcError } from '@parc/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusal, sendReplay } from '../idempotency';
 import { fingerprintOf } from '../request-context';
-import { acceptRequests, idempotencyKeyOf, sendAccepted, submissionIds, type IntakeDeps } from './intake-deps';
+import { acceptRequests, batchCallbackOf, idempotencyKeyOf, sealBatch, sendAccepted, submissionIds, type IntakeDeps } from './intake-deps';
+import type { BatchSubmission } from '../schemas/bodies';
 import { buildJsonBatch } from './json-batch';
 
 /** Refuses a batch with too many requests before anything else looks at it: 413 naming the limit. */
@@ -29,14 +30,18 @@ export async function handleJsonSubmission(deps: IntakeDeps, request: FastifyReq
   const nowMs = deps.options.now();
   const ids = submissionIds(request, nowMs);
   const accepted = buildJsonBatch(request.body, { checkBatch: deps.validation.batch, converter: deps.converter }, ids, nowMs);
+  const batchCallback = batchCallbackOf(deps, request, (request.body as BatchSubmission).batchCallback);
   const response = JSON.stringify({ batchId: ids.batchId, ids: accepted.map((item) => item.id) });
   const key = idempotencyKeyOf(deps, request);
   const guard = key === undefined ? undefined : deps.gate.batchGuard(key, fingerprintOf(request) ?? '', response);
   const outcome = await acceptRequests(deps, accepted, guard);
   if (outcome.kind === 'replay') {
+    // The first submission may have died between its accept and its seal: seal again (idempotent).
+    await sealBatch(deps, (JSON.parse(outcome.response) as { batchId: string }).batchId, batchCallback);
     deps.metrics.replays.inc();
     return sendReplay(reply, outcome.response);
   }
   if (outcome.kind !== 'accepted') throw refusal(outcome);
+  await sealBatch(deps, ids.batchId, batchCallback);
   return sendAccepted(deps, request, reply, { format: 'json', batchId: ids.batchId, accepted: accepted.length }, response);
 }

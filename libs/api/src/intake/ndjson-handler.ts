@@ -7,7 +7,7 @@ import { adviceHeaders, toParcError } from '../http-errors';
 import { fingerprintHash, refusal, sendReplay, type StreamHold } from '../idempotency';
 import type { NdjsonBody } from '../parsers';
 import type { CallbackSpec } from '../schemas/request-spec';
-import { acceptRequests, idempotencyKeyOf, sendAccepted, submissionIds, type IntakeDeps } from './intake-deps';
+import { BATCH_CALLBACK_URL_HEADER, acceptRequests, batchCallbackOf, idempotencyKeyOf, sealBatch, sendAccepted, submissionIds, type IntakeDeps } from './intake-deps';
 import { NdjsonSession } from './ndjson-session';
 
 /** Header names of the NDJSON batch callback. */
@@ -88,12 +88,13 @@ interface KeyedStream {
  */
 export async function handleNdjsonSubmission(deps: IntakeDeps, request: FastifyRequest, reply: FastifyReply, body: NdjsonBody) {
   const callback = ndjsonCallback(deps, request);
+  const batchCallback = batchCallbackOf(deps, request);
   const key = idempotencyKeyOf(deps, request);
-  if (key === undefined) return acceptStream(deps, request, reply, body, callback, undefined);
-  const fingerprint = fingerprintHash('ndjson', [header(request, CALLBACK_URL_HEADER), header(request, CALLBACK_HEADERS_HEADER)]);
+  if (key === undefined) return acceptStream(deps, request, reply, body, { callback, batchCallback }, undefined);
+  const fingerprint = fingerprintHash('ndjson', [header(request, CALLBACK_URL_HEADER), header(request, CALLBACK_HEADERS_HEADER), header(request, BATCH_CALLBACK_URL_HEADER)]);
   const claim = await deps.gate.claimStream(key);
   if ('completed' in claim) return replayStream(reply, body, fingerprint, claim.completed, deps);
-  return acceptStream(deps, request, reply, body, callback, { hold: claim, fingerprint });
+  return acceptStream(deps, request, reply, body, { callback, batchCallback }, { hold: claim, fingerprint });
 }
 
 async function acceptStream(
@@ -101,7 +102,7 @@ async function acceptStream(
   request: FastifyRequest,
   reply: FastifyReply,
   body: NdjsonBody,
-  callback: CallbackSpec | undefined,
+  { callback, batchCallback }: { readonly callback: CallbackSpec | undefined; readonly batchCallback: CallbackSpec | undefined },
   keyed: KeyedStream | undefined,
 ): Promise<FastifyReply> {
   const resume = keyed?.hold.resume;
@@ -134,6 +135,9 @@ async function acceptStream(
     return failAfterAccepting(deps, request, reply, error, { batchId: ids.batchId, ids: [...session.accepted] });
   }
   const response = JSON.stringify({ batchId: ids.batchId, ids: accepted, rejected: session.rejected });
+  // The whole stream is in: the batch is sealed before the key records its answer, so a retry
+  // after a crash in between resumes (and seals) rather than replays an unsealed batch.
+  if (accepted.length > 0) await sealBatch(deps, ids.batchId, batchCallback);
   await keyed?.hold.complete(keyed.fingerprint.digest('hex'), response);
   const summary = { format: 'ndjson', batchId: ids.batchId, accepted: accepted.length - session.resumedIds, rejected: session.rejected.length } as const;
   return sendAccepted(deps, request, reply, summary, response);

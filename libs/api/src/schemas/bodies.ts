@@ -73,6 +73,10 @@ export const batchSubmissionSchema = (maxBatchRequests: number) =>
         description: `The requests, at most ${maxBatchRequests} (limit maxBatchRequests)`,
       }),
       callback: Type.Optional({ ...CallbackSpecSchema, description: 'Callback for every item without its own' }),
+      batchCallback: Type.Optional({
+        ...CallbackSpecSchema,
+        description: 'Where one signed batch.completed event goes once every request of the batch has its final result (webhook-id `<batchId>.completed`)',
+      }),
       defaults: Type.Optional(refTo(RequestDefaultsSchema)),
       metadata: Type.Optional({ ...MetadataSchema, description: 'Merged into every item’s metadata (the item wins)' }),
     },
@@ -133,6 +137,10 @@ export const BatchStatusSchema = Type.Object(
       additionalProperties: false,
     }),
     cancelRequested: Type.Boolean(),
+    complete: Type.Boolean({ description: 'Its intake is over and every request has its final result' }),
+    reasons: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Failed requests by reason' }),
+    firstFinishedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When its first request finished' })),
+    lastFinishedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When its last request so far finished' })),
   },
   { additionalProperties: false },
 );
@@ -183,6 +191,15 @@ export const ReplayResultSchema = Type.Object(
 /** `:id` of request and batch routes. */
 export const UlidParamsSchema = Type.Object({ id: Ulid('A request or batch id (ULID)') }, { additionalProperties: false });
 
+/** `GET /v1/batches/:id/results`'s query. */
+export const BatchResultsQuerySchema = Type.Object(
+  {
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'A request id: resume after its result (the id of the last line received)' })),
+    wait: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: keep the stream open until the batch is complete' })),
+  },
+  { additionalProperties: false },
+);
+
 /** `:id` of dead-letter routes. */
 export const IdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
 
@@ -204,6 +221,9 @@ export const IntakeHeadersSchema = Type.Object({
   'parc-callback-headers': Type.Optional(
     Type.String({ minLength: 2, description: 'NDJSON only: JSON object of headers sent with that callback' }),
   ),
+  'parc-batch-callback-url': Type.Optional(
+    Type.String({ minLength: 1, description: 'Where one signed batch.completed event goes once every request has its final result (JSON: or batchCallback)' }),
+  ),
 });
 
 /** Every schema routes refer to by `$id`: added once to Fastify (for OpenAPI) and to Ajv. */
@@ -221,4 +241,5 @@ export type BatchSubmission = Static<typeof BatchSubmissionSchema>;
 export type BatchAccepted = Static<typeof BatchAcceptedSchema>;
 export type ReplayRequest = Static<typeof ReplayRequestSchema>;
 export type DeadLetterQuery = Static<typeof DeadLetterQuerySchema>;
+export type BatchResultsQuery = Static<typeof BatchResultsQuerySchema>;
 export type IntakeHeaders = Static<typeof IntakeHeadersSchema>;

@@ -59,6 +59,6 @@ export function startRecorder(ctx: StageContext, settings: RecorderSettings): Pr
 
 function recordOf(payload: string): FinalRecord {
   const { header, result } = decodeResponse(payload);
-  const record = { id: header.id, batchId: header.batchId, status: header.status, attempts: header.attempts, result };
+  const record = { id: header.id, batchId: header.batchId, status: header.status, attempts: header.attempts, result, ...(header.reason === undefined ? {} : { reason: header.reason }) };
   return header.callback === undefined ? record : { ...record, callback: JSON.stringify(callbackJobFor(header, header.callback, result)) };
 }

@@ -1,8 +1,11 @@
 /**
  * Lua scripts of the Redis request ledger. Keys: one hash per request (`<prefix>:req:<id>`:
- * b batch id, s state, r rank, a attempts, c cancel flag, res result, u updated-at ms) and one
- * per batch (`<prefix>:batch:<id>`: total, a count per state, c cancel flag). Each script applies
- * a whole batch of records in one call: one round trip per stage batch.
+ * b batch id, s state, r rank, a attempts, c cancel flag, res result, u updated-at ms, ri its entry
+ * in the batch's results stream) and one per batch (`<prefix>:batch:<id>`: total, a count per
+ * state, c cancel flag, rs:<reason> failures by reason, f1 / fl first and last finished (ISO
+ * 8601), sealed, bcu / bch batch callback URL and headers, done completed at), and a stream per
+ * batch of its requests in the order they finished (`<prefix>:batch:<id>:results`). Each script
+ * applies a whole batch of records in one call: one round trip per stage batch.
  *
  * The proxy's Redis must be a single primary (not Cluster): these scripts touch the keys of many
  * requests at once.
@@ -114,19 +117,55 @@ return cancelled
 `;
 
 /**
- * finalize-N: record final outcomes once and enqueue their callbacks in the same step.
- * KEYS[1] callbacks stream; per record i: KEYS[2i] request hash, KEYS[2i+1] batch hash
- * ARGV[1] now ms, ARGV[2] retention ms, ARGV[3] final rank; per record i, six values from ARGV[4]:
- * id, batch id, status, attempts, result, callback job (empty for none)
+ * The completion check, shared by finalize-N and seal-2 (prepended to both): a sealed batch whose
+ * requests are all final is marked done (`done`: the time, ISO 8601) once, and, if it names a batch
+ * callback (`bcu` URL, `bch` headers JSON), its batch.completed job is appended to `callbacks` in
+ * the same step. The job is the JSON of @parc/store's batchCompletedJob, field for field.
+ */
+const COMPLETE = `
+local function complete(batch, batchId, callbacks, nowIso)
+  local f = redis.call('HMGET', batch, 'sealed', 'done', 'total', 'succeeded', 'failed', 'bcu', 'bch', 'f1', 'fl')
+  if f[1] ~= '1' or f[2] then return end
+  local total, succeeded, failed = tonumber(f[3] or '0'), tonumber(f[4] or '0'), tonumber(f[5] or '0')
+  if succeeded + failed < total then return end
+  redis.call('HSET', batch, 'done', nowIso)
+  if not f[6] then return end
+  local reasons = {}
+  local any = false
+  local all = redis.call('HGETALL', batch)
+  for j = 1, #all, 2 do
+    if string.sub(all[j], 1, 3) == 'rs:' then
+      reasons[string.sub(all[j], 4)] = tonumber(all[j + 1])
+      any = true
+    end
+  end
+  local data = {batchId = batchId, total = total, counts = {succeeded = succeeded, failed = failed}, results = '/v1/batches/' .. batchId .. '/results'}
+  -- cjson writes an empty table as {}: an object, as the TypeScript side does.
+  data.reasons = reasons
+  if f[8] then data.firstFinishedAt = f[8]; data.lastFinishedAt = f[9] end
+  local job = {id = batchId .. '.completed', url = f[6], body = cjson.encode({type = 'batch.completed', timestamp = nowIso, data = data}), attempt = 0}
+  if f[7] and f[7] ~= '' then job.headers = cjson.decode(f[7]) end
+  redis.call('XADD', callbacks, '*', 'p', cjson.encode(job), 'k', batchId)
+end
+`;
+
+/**
+ * finalize-N: record final outcomes once, enqueue their callbacks, append them to their batch's
+ * results stream, and complete their batches, in the same step.
+ * KEYS[1] callbacks stream; per record i: KEYS[3i-1] request hash, KEYS[3i] batch hash, KEYS[3i+1]
+ * the batch's results stream (entries: i request id; the request hash keeps its entry id as `ri`)
+ * ARGV[1] now ms, ARGV[2] retention ms, ARGV[3] final rank, ARGV[4] now ISO 8601; per record i,
+ * seven values from ARGV[5]: id, batch id, status, attempts, result, callback job (empty for
+ * none), failure reason (empty for none)
  * Returns the ids finalised by this call. A request the ledger no longer knows is recorded anew.
  */
-export const FINALIZE_N = `
-local now, ttl, final = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+export const FINALIZE_N = COMPLETE + `
+local now, ttl, final, nowIso = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local finalized = {}
-for i = 1, (#KEYS - 1) / 2 do
-  local req, batch = KEYS[2 * i], KEYS[2 * i + 1]
-  local o = 6 * (i - 1) + 3
-  local id, batchId, status, attempts, result, callback = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
+for i = 1, (#KEYS - 1) / 3 do
+  local req, batch, results = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+  local o = 7 * (i - 1) + 4
+  local id, batchId, status, attempts, result, callback, reason = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7]
   local current = redis.call('HMGET', req, 's', 'r')
   local state = current[1]
   if not state then
@@ -135,18 +174,42 @@ for i = 1, (#KEYS - 1) / 2 do
     redis.call('HINCRBY', batch, 'queued', 1)
   end
   if current[2] ~= final then
-    redis.call('HSET', req, 'b', batchId, 's', status, 'r', final, 'a', attempts, 'res', result, 'u', now)
+    local entry = redis.call('XADD', results, '*', 'i', id)
+    redis.call('PEXPIRE', results, ttl)
+    redis.call('HSET', req, 'b', batchId, 's', status, 'r', final, 'a', attempts, 'res', result, 'u', now, 'ri', entry)
     redis.call('PEXPIRE', req, ttl)
     redis.call('HINCRBY', batch, state, -1)
     redis.call('HINCRBY', batch, status, 1)
+    if reason ~= '' then redis.call('HINCRBY', batch, 'rs:' .. reason, 1) end
+    redis.call('HSETNX', batch, 'f1', nowIso)
+    redis.call('HSET', batch, 'fl', nowIso)
     redis.call('PEXPIRE', batch, ttl)
     if callback ~= '' then
       redis.call('XADD', KEYS[1], '*', 'p', callback, 'k', id)
     end
+    complete(batch, batchId, KEYS[1], nowIso)
     finalized[#finalized + 1] = id
   end
 end
 return finalized
+`;
+
+/**
+ * seal-2: the end of a batch's intake (idempotent), with its batch callback if any; completes it
+ * at once if every request is final already.
+ * KEYS[1] batch hash, KEYS[2] callbacks stream
+ * ARGV[1] batch id, ARGV[2] now ISO 8601, ARGV[3] retention ms, ARGV[4] callback URL ('' for none),
+ * ARGV[5] its headers as JSON ('' for none)
+ */
+export const SEAL_2 = COMPLETE + `
+local batch = KEYS[1]
+if redis.call('HGET', batch, 'sealed') ~= '1' then
+  redis.call('HSET', batch, 'sealed', '1')
+  if ARGV[4] ~= '' then redis.call('HSET', batch, 'bcu', ARGV[4], 'bch', ARGV[5]) end
+  redis.call('PEXPIRE', batch, tonumber(ARGV[3]))
+end
+complete(batch, ARGV[1], KEYS[2], ARGV[2])
+return 1
 `;
 
 /**

@@ -96,6 +96,69 @@ export function describeStoreConformance(target: StoreConformanceTarget): void {
       expect(callbacks.map((d) => [d.payload, d.key])).toEqual([['job-a', a]]);
     });
 
+    it("serves a batch's results in the order its requests finished, page by page, resumable after any request", async () => {
+      const batchId = unique('b');
+      const ids = Array.from({ length: 5 }, (_, i) => unique(`r${i}`));
+      await stores.ledger.accept(unique('inbox'), ids.map((id) => ({ id, batchId, payload: 'e' })));
+      const order = [ids[3], ids[0], ids[4], ids[1], ids[2]] as string[];
+      for (const id of order) await stores.ledger.finalize([{ id, batchId, status: 'succeeded', attempts: 1, result: `{"id":"${id}"}` }], queue);
+      // A duplicate final record adds nothing.
+      await stores.ledger.finalize([{ id: order[0] as string, batchId, status: 'failed', attempts: 1, result: '{}' }], queue);
+      const first = await stores.ledger.results(batchId, undefined, 2);
+      const second = await stores.ledger.results(batchId, first.cursor, 2);
+      const third = await stores.ledger.results(batchId, second.cursor, 2);
+      const end = await stores.ledger.results(batchId, third.cursor, 2);
+      expect([...first.results, ...second.results, ...third.results]).toEqual(order.map((id) => ({ id, result: `{"id":"${id}"}` })));
+      expect(end).toEqual({ results: [], cursor: third.cursor });
+      const afterSecond = await stores.ledger.results(batchId, await stores.ledger.resultCursor(order[1] as string), 10);
+      expect(afterSecond.results.map((r) => r.id)).toEqual(order.slice(2));
+      expect(await stores.ledger.resultCursor(unique('unknown'))).toBeUndefined();
+      expect(await stores.ledger.results(unique('no-batch'), undefined, 10)).toEqual({ results: [], cursor: undefined });
+    });
+
+    it('completes a sealed batch once its last request is final, with one batch.completed job holding its counts', async () => {
+      const batchId = unique('b');
+      const [a, b, c] = [unique('a'), unique('b'), unique('c')];
+      await stores.ledger.accept(unique('inbox'), [a, b, c].map((id) => ({ id, batchId, payload: 'e' })));
+      const callback = { url: 'https://example.com/batch-done', headers: { 'x-team': 'blue' } };
+      await stores.ledger.seal({ batchId, callback }, queue);
+      await stores.ledger.seal({ batchId, callback: { url: 'https://example.com/ignored' } }, queue); // sealed once
+      await stores.ledger.finalize([{ id: a, batchId, status: 'succeeded', attempts: 1, result: '{}' }, { id: b, batchId, status: 'failed', attempts: 3, result: '{}', reason: 'attempts_exhausted' }], queue);
+      expect(await stores.ledger.batch(batchId)).toMatchObject({ complete: false, reasons: { attempts_exhausted: 1 } });
+      await stores.ledger.finalize([{ id: c, batchId, status: 'failed', attempts: 0, result: '{}', reason: 'cancelled' }], queue);
+      // Redeliveries around the last request, and a late seal, call back no more.
+      await stores.ledger.finalize([{ id: c, batchId, status: 'failed', attempts: 0, result: '{}', reason: 'cancelled' }], queue);
+      await stores.ledger.seal({ batchId }, queue);
+      const status = await stores.ledger.batch(batchId);
+      expect(status).toMatchObject({ total: 3, complete: true, counts: { succeeded: 1, failed: 2 }, reasons: { attempts_exhausted: 1, cancelled: 1 } });
+      expect(status?.firstFinishedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      const jobs = await drain(1);
+      expect(jobs).toHaveLength(1);
+      const job = JSON.parse((jobs[0] as Delivery).payload) as { id: string; url: string; headers: unknown; body: string; attempt: number };
+      expect(job).toMatchObject({ id: `${batchId}.completed`, url: callback.url, headers: callback.headers, attempt: 0 });
+      expect(JSON.parse(job.body)).toEqual({
+        type: 'batch.completed',
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+        data: { batchId, total: 3, counts: { succeeded: 1, failed: 2 }, reasons: { attempts_exhausted: 1, cancelled: 1 }, firstFinishedAt: status?.firstFinishedAt, lastFinishedAt: status?.lastFinishedAt, results: `/v1/batches/${batchId}/results` },
+      });
+    });
+
+    it('completes at the seal a batch whose requests were all final before it, and an unsealed one never', async () => {
+      const [sealedLate, open] = [unique('b'), unique('b')];
+      const [a, b] = [unique('a'), unique('b')];
+      await stores.ledger.accept(unique('inbox'), [{ id: a, batchId: sealedLate, payload: 'e' }, { id: b, batchId: open, payload: 'e' }]);
+      await stores.ledger.finalize([{ id: a, batchId: sealedLate, status: 'succeeded', attempts: 1, result: '{}' }, { id: b, batchId: open, status: 'succeeded', attempts: 1, result: '{}' }], queue);
+      expect((await stores.ledger.batch(open))?.complete).toBe(false);
+      await stores.ledger.seal({ batchId: sealedLate, callback: { url: 'https://example.com/done' } }, queue);
+      expect((await stores.ledger.batch(sealedLate))?.complete).toBe(true);
+      expect((await stores.ledger.batch(open))?.complete).toBe(false);
+      const jobs = await drain(1);
+      expect(jobs.map((d) => (JSON.parse(d.payload) as { id: string }).id)).toEqual([`${sealedLate}.completed`]);
+      // Without a batch callback a batch completes all the same, silently.
+      await stores.ledger.seal({ batchId: open }, queue);
+      expect((await stores.ledger.batch(open))?.complete).toBe(true);
+    });
+
     it('records a final result for a request it no longer knows', async () => {
       const batchId = unique('b');
       const id = unique('r');
