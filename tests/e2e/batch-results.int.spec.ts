@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { RedisBackend } from '@parc/redis';
 import { registerPublicApi } from '@parc/api';
 import { buildServiceApp, createLogger, createMetrics } from '@parc/service-kit';
@@ -97,6 +98,71 @@ describe(`a batch's results and its batch.completed callback, on Redis ${process
     expect(Date.parse(event.data.lastFinishedAt)).toBeGreaterThanOrEqual(Date.parse(event.data.firstFinishedAt));
     // No request had a callback of its own: the batch event is the only delivery of this run.
     expect(receiver.deliveries.filter((d) => ids.includes(d.id))).toEqual([]);
+  }, 240_000);
+});
+
+/** Resident memory of a process, MB, from /proc. */
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) / 1024;
+}
+
+describe('streaming a large batch', () => {
+  const RESULTS = 50_000;
+  const OLD_SPACE_MB = 64;
+  let stack: Stack;
+  beforeAll(async () => {
+    // The apps' old space capped at 64 MB: a proxy that buffered the 48 MB of results (as JS
+    // strings, twice that) would die of it; RSS alone says little, as V8 grows its heap with
+    // garbage long before it collects.
+    stack = await startStack({ egressAllowList: '127.0.0.1:1', env: { NODE_OPTIONS: `--max-old-space-size=${OLD_SPACE_MB}` } });
+  }, 180_000);
+  afterAll(() => stack?.stop(), 60_000);
+
+  it(`streams ${RESULTS} results of about 1 KB through the proxy with flat memory`, async () => {
+    // The batch and its results are written straight into the proxy's ledger (the pipeline is not
+    // what is measured here); its requests go to an inbox nobody reads.
+    const backend = new RedisBackend({ url: withDb(process.env['REDIS_URL'] as string, 1), keyPrefix: stack.namespace });
+    const ledger = backend.ledger();
+    const batchId = `01M9${Date.now().toString(36).toUpperCase().padStart(22, '0')}`.slice(0, 26);
+    const ids = Array.from({ length: RESULTS }, (_, n) => `${batchId.slice(0, 16)}${String(n).padStart(10, '0')}`);
+    const padding = 'x'.repeat(900);
+    try {
+      for (let i = 0; i < RESULTS; i += 1_000) {
+        const chunk = ids.slice(i, i + 1_000);
+        await ledger.accept(`${stack.namespace}:unread-inbox`, chunk.map((id) => ({ id, batchId, payload: '{}' })));
+        await ledger.finalize(chunk.map((id) => ({ id, batchId, status: 'succeeded' as const, attempts: 1, result: JSON.stringify({ id, batchId, status: 'succeeded', padding }) })), `${stack.namespace}:unread-callbacks`);
+      }
+      await ledger.seal({ batchId }, `${stack.namespace}:unread-callbacks`);
+    } finally {
+      await backend.close();
+    }
+    const pid = stack.apps.proxy.pid();
+    const before = rssMb(pid);
+    let peak = before;
+    const series: number[] = [];
+    let lines = 0;
+    let bytes = 0;
+    const response = await fetch(`${stack.proxyUrl}/v1/batches/${batchId}/results?wait=true`, { headers: auth });
+    expect(response.status).toBe(200);
+    // A slow reader: the proxy must hold back rather than buffer what the client has not taken.
+    await readLines(response, (line) => {
+      lines++;
+      bytes += line.length + 1;
+      if (lines % 5_000 === 0) {
+        series.push(Math.round(rssMb(pid)));
+        peak = Math.max(peak, series[series.length - 1] as number);
+      }
+    });
+    peak = Math.max(peak, rssMb(pid));
+    const metrics = await (await fetch(`${stack.proxyUrl}/metrics`)).text();
+    const metric = (name: string): string => (/^(\S+) (\S+)$/m.exec(metrics.split('\n').filter((l) => l.startsWith(name)).join('\n'))?.[2] ?? '?');
+    console.info(`[results stream] heap used ${metric('nodejs_heap_size_used_bytes')}, heap total ${metric('nodejs_heap_size_total_bytes')}, external ${metric('nodejs_external_memory_bytes')}`);
+    console.info(`[results stream] ${lines} results, ${(bytes / 1_048_576).toFixed(1)} MB streamed; proxy RSS ${before.toFixed(0)} MB before, peak ${peak.toFixed(0)} MB (+${(peak - before).toFixed(0)} MB); every 5,000 lines: ${series.join(', ')} MB`);
+    expect(lines).toBe(RESULTS);
+    // The same proxy process served it all: it did not run out of its old space.
+    expect(stack.apps.proxy.pid()).toBe(pid);
+    expect(Number(metric('nodejs_heap_size_used_bytes'))).toBeLessThan(OLD_SPACE_MB * 1_048_576);
   }, 240_000);
 });
 
