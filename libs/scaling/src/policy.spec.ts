@@ -1,4 +1,4 @@
-import { applyPolicyOverrides, DEFAULT_SCALING_POLICY } from './policy';
+import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, localProcessPolicy } from './policy';
 
 describe('applyPolicyOverrides', () => {
   it('merges any subset of fields over the defaults', () => {
@@ -25,5 +25,19 @@ describe('applyPolicyOverrides', () => {
     [{ caller: { maxParallelism: '512' } }, /caller\.maxParallelism must be a positive number/],
   ])('refuses %j, naming the field', (overrides, message) => {
     expect(() => applyPolicyOverrides(DEFAULT_SCALING_POLICY, overrides)).toThrow(message);
+  });
+});
+
+describe('localProcessPolicy', () => {
+  it('rates an instance at what one core buys, keeps the requests the budget counts, and one proxy', () => {
+    const local = localProcessPolicy(DEFAULT_SCALING_POLICY);
+    for (const [name, stage] of Object.entries(DEFAULT_SCALING_POLICY.stages)) {
+      const rated = local.stages[name as keyof typeof local.stages];
+      expect(rated.resources).toEqual(stage.resources);
+      expect(rated.ratePerInstance).toBe(Math.floor((stage.ratePerInstance * 1_000) / stage.resources.cpuMillis));
+    }
+    // responder: 150 m at 0.43 ms a message is 348/s; one core, 2,320/s.
+    expect(local.stages.responder.ratePerInstance).toBe(2_320);
+    expect(local.stages.proxy).toMatchObject({ min: 1, max: 1 });
   });
 });

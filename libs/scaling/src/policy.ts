@@ -33,6 +33,30 @@ export const DEFAULT_SCALING_POLICY: ScalingPolicy = {
   parcs: { max: 8, partitions: 4, addCooldownMs: 30_000, saturatedForMs: 20_000, drainCooldownMs: 300_000, idleDrainMs: 15_000, startupMs: 15_000 },
 };
 
+/** What one local process can use: JavaScript runs on one thread, so at most one core. */
+export const LOCAL_PROCESS_CPU_MILLIS = 1_000;
+
+/**
+ * A policy for instances that are processes on one machine (the local driver) rather than pods
+ * held to their CPU request: an instance handles what one core buys, not what its request buys
+ * (`ratePerInstance` × 1,000 m ÷ request), since a process uses whatever CPU is free up to one
+ * core. With the request-based rates the live scaling bench saw the scheduler start eight
+ * processes within a second of a step to 1,200/s on a 2-core machine — responders sized at
+ * 348/s each, outgoing at 416/s — whose start-up and rebalances took the CPU the load needed,
+ * while one process of each, as `--fixed` runs them, carried the step at 0.2–0.4 ms of CPU per
+ * request. Requests stay what the budget counts. The proxy stays one process: its port is the
+ * API's address, and nothing here balances load over several (on Kubernetes a Service does).
+ */
+export function localProcessPolicy(policy: ScalingPolicy): ScalingPolicy {
+  const stages = Object.fromEntries(
+    Object.entries(policy.stages).map(([name, stage]) => [
+      name,
+      { ...stage, ratePerInstance: Math.floor((stage.ratePerInstance * LOCAL_PROCESS_CPU_MILLIS) / Math.min(LOCAL_PROCESS_CPU_MILLIS, stage.resources.cpuMillis)) },
+    ]),
+  ) as unknown as ScalingPolicy['stages'];
+  return { ...policy, stages: { ...stages, proxy: { ...stages.proxy, min: 1, max: 1 } } };
+}
+
 /** Overrides of a policy, as SCHEDULER_POLICY spells them (JSON): any subset of its fields. */
 export interface PolicyOverrides {
   readonly stages?: Partial<Record<string, Partial<Omit<StagePolicy, 'resources'>> & { readonly resources?: Partial<StagePolicy['resources']> }>>;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ParcError } from '@parc/errors';
-import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, type ScalingPolicy } from '@parc/scaling';
+import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, localProcessPolicy, type ScalingPolicy } from '@parc/scaling';
 import { callerConcurrencyFor, createControlLoop, createKubernetesDriver, dryRunDriver, kubeConfigFor, parcTemplateFromYaml, pipelineSignals, startLocalProcessDriver, type ClusterState, type DecisionEntry, type ParcTemplate, type ScalingDriver } from '@parc/scheduler';
 import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
@@ -73,20 +73,17 @@ export interface SchedulerMountOptions {
   readonly policy?: ScalingPolicy;
 }
 
-/** DEFAULT_SCALING_POLICY with SCHEDULER_POLICY's overrides. @throws ParcError CONFIG_INVALID naming the variable. */
-function policyFrom(text: string): ScalingPolicy {
+/** `base` with SCHEDULER_POLICY's overrides. @throws ParcError CONFIG_INVALID naming the variable. */
+function policyFrom(base: ScalingPolicy, text: string): ScalingPolicy {
   try {
-    return applyPolicyOverrides(DEFAULT_SCALING_POLICY, JSON.parse(text) as unknown);
+    return applyPolicyOverrides(base, JSON.parse(text) as unknown);
   } catch (error) {
     throw new ParcError('CONFIG_INVALID', `SCHEDULER_POLICY is not valid: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
-/**
- * On one machine the proxy stays one process: its port is the API's address, and nothing here
- * balances load over several (on Kubernetes a Service does).
- */
-function localPolicy(policy: ScalingPolicy): ScalingPolicy {
+/** On one machine the proxy stays one process: its port is the API's address (see localProcessPolicy). */
+function oneProxy(policy: ScalingPolicy): ScalingPolicy {
   return { ...policy, stages: { ...policy.stages, proxy: { ...policy.stages.proxy, min: 1, max: 1 } } };
 }
 
@@ -125,8 +122,11 @@ async function parcTemplateFrom(path: string, text: string): Promise<ParcTemplat
  * the proxy's Redis) and `GET /v1/scheduler/decisions?limit=N`, newest first.
  */
 export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injected: InjectedBackends = {}, options: SchedulerMountOptions = {}): void {
-  const basePolicy = options.policy ?? policyFrom(config.schedulerPolicy);
-  const policy = config.schedulerDriver === 'local' ? localPolicy(basePolicy) : basePolicy;
+  // Local instances are processes: the defaults are rated per core (localProcessPolicy), and
+  // SCHEDULER_POLICY's overrides apply on top, as written.
+  const local = config.schedulerDriver === 'local';
+  const basePolicy = options.policy ?? policyFrom(local ? localProcessPolicy(DEFAULT_SCALING_POLICY) : DEFAULT_SCALING_POLICY, config.schedulerPolicy);
+  const policy = local ? oneProxy(basePolicy) : basePolicy;
   const templateText = config.schedulerDriver === 'kubernetes' ? parcTemplateText(config.schedulerK8sParcTemplate) : undefined;
   const ns = namespaceOf(config);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'scheduler', config, app.log);
