@@ -100,7 +100,8 @@ function checkResult(id: string, result: Result, expected: ScenarioRequest['expe
   if ((result.reason ?? undefined) !== expected.reason) problems.push(`${label}: reason ${result.reason}, expected ${expected.reason}`);
   if (strict && result.attempts.length !== expected.attempts) problems.push(`${label}: ${result.attempts.length} attempts, expected ${expected.attempts}`);
   const last = result.attempts[result.attempts.length - 1];
-  if (expected.lastError && last?.error?.code !== expected.lastError) problems.push(`${label}: last error ${last?.error?.code}`);
+  const lastErrors = expected.lastError === undefined ? undefined : [expected.lastError].flat();
+  if (lastErrors !== undefined && !lastErrors.includes(last?.error?.code ?? '')) problems.push(`${label}: last error ${last?.error?.code}`);
   if (expected.truncated && !result.attempts.some((a) => a.bodyTruncated)) problems.push(`${label}: body not marked truncated`);
   problems.push(...checkSpacing(label, result.attempts, expected, strict));
   return problems;
