@@ -141,6 +141,14 @@ describe('decide', () => {
       expect(reason(plan, 'p1/parc-caller')).toMatch(why);
     });
 
+    it('lets a raised parallelism settle (the callers are being rolled onto it) before raising it again', () => {
+      const raised = slowCalls({ callerParallelism: 128, caller: { arrivalRate: 1_000, backlog: 10_000, inFlight: 128, callLatencyMs: 200 } });
+      const settling = decide(observe({ parcs: [raised], cpu: machine(0.92), lastChangeMs: { 'p1/parallelism': NOW - 2_000 } }), POLICY);
+      expect(settling.parcs[0]).toMatchObject({ callerParallelism: 128, reason: expect.stringContaining('settling') as unknown });
+      const settled = decide(observe({ parcs: [raised], cpu: machine(0.92), lastChangeMs: { 'p1/parallelism': NOW - 11_000 } }), POLICY);
+      expect(settled.parcs[0]?.callerParallelism).toBe(256);
+    });
+
     it('says why parallelism went up instead of processes', () => {
       const plan = decide(observe({ parcs: [slowCalls()], cpu: machine(0.92) }), POLICY);
       expect(plan.parcs[0]?.reason).toBe('parallelism 64 → 128 instead of more callers: callers full (64 of 64 in flight), calls slow (200 ms, waiting on the network) and machine 92 % busy, saturated from 85 %');

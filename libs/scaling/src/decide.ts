@@ -107,6 +107,9 @@ function withFeedForward(observation: Observation): Observation {
   };
 }
 
+/** How long a Parc's caller parallelism stays as it is after a change: the callers are rolled onto it meanwhile. */
+const PARALLELISM_SETTLE_MS = 10_000;
+
 /** A stage whose demand is at most this share of what its instances are sized for is idle. */
 const IDLE_SHARE = 0.25;
 
@@ -289,6 +292,12 @@ function planParallelism(observation: Observation, policy: ScalingPolicy, parc: 
   const { minParallelism, maxParallelism, fastCallMs } = policy.caller;
   const current = clamp(parc.callerParallelism, minParallelism, maxParallelism);
   const limit = current * Math.max(1, parc.instances['parc-caller']);
+  const key = `${parc.id}/parallelism`;
+  const sinceChangeMs = observation.nowMs - (observation.lastChangeMs[key] ?? Number.NEGATIVE_INFINITY);
+  // A raise rolls every caller, which takes seconds; until it has, the callers still run the old
+  // parallelism and read as full, and raising again doubled it twice within two seconds of a step
+  // (512 → 2,048), while the calls queued at a target sharing the machine read as ever slower.
+  if (sinceChangeMs < PARALLELISM_SETTLE_MS && current > minParallelism) return { parallelism: current, why: `parallelism ${current} (changed ${fmt(sinceChangeMs / 1000)} s ago: settling)` };
   const full = parc.caller.inFlight >= 0.9 * limit && parc.caller.backlog > 0;
   const fast = parc.caller.callLatencyMs <= fastCallMs;
   if (full && fast && current < maxParallelism) {
@@ -300,8 +309,7 @@ function planParallelism(observation: Observation, policy: ScalingPolicy, parc: 
     const next = Math.min(maxParallelism, current * 2);
     return { parallelism: next, why: `parallelism ${current} → ${next} instead of more callers: callers full (${parc.caller.inFlight} of ${limit} in flight), calls slow (${fmt(parc.caller.callLatencyMs)} ms, waiting on the network) and ${held}` };
   }
-  const key = `${parc.id}/parallelism`;
-  const settled = observation.nowMs - (observation.lastChangeMs[key] ?? Number.NEGATIVE_INFINITY) >= policy.scaleDownCooldownMs;
+  const settled = sinceChangeMs >= policy.scaleDownCooldownMs;
   if (parc.caller.inFlight < 0.25 * limit && current > minParallelism && settled) {
     const next = Math.max(minParallelism, Math.floor(current / 2));
     return { parallelism: next, why: `parallelism ${current} → ${next}: ${parc.caller.inFlight} of ${limit} in flight` };
