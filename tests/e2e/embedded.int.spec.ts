@@ -59,4 +59,25 @@ describe('the embedded mode (npm start): every stage in one process on the memor
     expect(seen).toMatchObject({ signatureValid: true, result: { status: 'succeeded' } });
     expect(seen.result.attempts).toHaveLength(2);
   }, 60_000);
+
+  it("streams a batch's results without callbacks, and calls back batch.completed once", async () => {
+    const run = `emb-results-${Date.now()}`;
+    const lines = Array.from({ length: 200 }, (_, n) => JSON.stringify(n % 10 === 0 ? { url: target.urlFor('/fail', { seq: '500', key: `${run}-${n}` }), retry: { maxAttempts: 1 } } : { url: target.urlFor('/ok', { key: `${run}-${n}` }) }));
+    const submitted = await fetch(`${embedded.url}/v1/requests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/x-ndjson', 'parc-batch-callback-url': `${receiver.url}/batches` },
+      body: `${lines.join('\n')}\n`,
+    });
+    const { batchId, ids } = (await submitted.json()) as { batchId: string; ids: string[] };
+    const streamed = await (await fetch(`${embedded.url}/v1/batches/${batchId}/results?wait=true`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
+    const results = streamed.trim().split('\n').map((line) => JSON.parse(line) as { id: string; status: string });
+    expect(new Set(results.map((r) => r.id))).toEqual(new Set(ids));
+    expect(results.filter((r) => r.status === 'failed')).toHaveLength(20);
+    const completionId = `${batchId}.completed`;
+    await waitFor('the batch.completed callback', () => receiver.acceptedById().has(completionId), 30_000, 100);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const events = receiver.deliveries.filter((d) => d.id === completionId);
+    expect(events).toHaveLength(1);
+    expect(JSON.parse((events[0] as (typeof events)[number]).body)).toMatchObject({ type: 'batch.completed', data: { batchId, total: 200, counts: { succeeded: 180, failed: 20 } } });
+  }, 60_000);
 });
