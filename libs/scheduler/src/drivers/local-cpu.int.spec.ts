@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { MemoryDecisionLog, MemoryParcRegistry } from '@parc/memory';
-import { DEFAULT_SCALING_POLICY, decide, GLOBAL_STAGES, PARC_STAGES, type Plan } from '@parc/scaling';
+import { applyPolicyOverrides, DEFAULT_SCALING_POLICY, decide, GLOBAL_STAGES, PARC_STAGES, type Plan } from '@parc/scaling';
 import { waitFor } from '@parc/testing';
 import { createControlLoop, type DecisionEntry } from '../control-loop';
 import type { ScalingDriver } from '../driver';
@@ -14,6 +14,9 @@ ${busy ? 'setInterval(() => { const end = Date.now() + 60; while (Date.now() < e
 process.on('SIGTERM', () => process.exit(0));`;
 
 const queue = (name: string, reading: QueueReading = { waiting: 0, inFlight: 0, added: 0 }): Signal<QueueReading> => ({ name, read: async () => reading });
+
+/** Callers of 64 to 512 calls (the defaults start at 512): the scenario below fills callers of 64. */
+const POLICY = applyPolicyOverrides(DEFAULT_SCALING_POLICY, { caller: { minParallelism: 64, maxParallelism: 512 } });
 
 /** p1's callers full (64 in flight) with 20,000 waiting and nothing finishing: slow calls (the assumed 500 ms). */
 const SIGNALS: PipelineSignals = {
@@ -43,6 +46,7 @@ describe('the CPU reading of the local driver feeds the decision (real processes
   beforeAll(async () => {
     driver = await startLocalProcessDriver({
       environment: { PATH: process.env['PATH'] },
+      callerParallelism: 64,
       commandOf: (stage) => ({ command: process.execPath, args: ['-e', instance(stage === 'parc-caller')], env: {} }),
       basePort: 19_800 + Math.floor(Math.random() * 150),
       capacity: { cpuMillis: 2_000, memoryMiB: 4_096 },
@@ -60,7 +64,7 @@ describe('the CPU reading of the local driver feeds the decision (real processes
     // The loop observes through the driver; applying is left out so the busy caller stays the only one.
     const observing: ScalingDriver = { name: driver.name, state: () => driver.state(), apply: async () => undefined };
     const decisions = new MemoryDecisionLog();
-    const loop = createControlLoop({ signals: SIGNALS, driver: observing, policy: DEFAULT_SCALING_POLICY, decisions, callLatencyMs: 500 });
+    const loop = createControlLoop({ signals: SIGNALS, driver: observing, policy: POLICY, decisions, callLatencyMs: 500 });
     const first = await loop.tick();
     // The first reading has nothing to compare with: no per-instance rates, no busy share yet.
     expect(first.observation.cpu).toEqual({ perInstanceMillis: {}, usedMillis: 0, machineMillis: cpus().length * 1000 });
@@ -86,8 +90,8 @@ describe('the CPU reading of the local driver feeds the decision (real processes
     // Without the machine's share, the per-instance reading still judges capacity: at what the busy
     // caller uses (above its 200 m request), the 2,000 m hold fewer callers than at the request.
     const perInstanceOnly = { perInstanceMillis: cpu?.perInstanceMillis ?? {}, usedMillis: cpu?.usedMillis ?? 0 };
-    const judged = callers(decide({ ...entry.observation, cpu: perInstanceOnly }, DEFAULT_SCALING_POLICY));
-    const requested = callers(decide({ ...entry.observation, cpu: undefined }, DEFAULT_SCALING_POLICY));
+    const judged = callers(decide({ ...entry.observation, cpu: perInstanceOnly }, POLICY));
+    const requested = callers(decide({ ...entry.observation, cpu: undefined }, POLICY));
     expect(requested?.desired).toBe(7);
     expect(judged?.desired).toBeLessThan(requested?.desired ?? 0);
     expect(judged?.reason).toMatch(/; capacity short: wanted 16, got \d \(CPU judged at \d+ m per instance as measured, above the 200 m requested\)$/);

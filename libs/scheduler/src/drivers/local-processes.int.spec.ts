@@ -61,7 +61,8 @@ describe('local-process driver (real processes)', () => {
     // Every started instance must answer before it is asked what it is: the processes start concurrently.
     await waitFor('all three instances answer', async () => (await Promise.all([...ports, callerPort].map((port) => ask(port).then(() => true, () => false)))).every(Boolean), 10_000);
     expect(await ask(ports[0] as number)).toMatchObject({ stage: 'proxy-store' });
-    expect(await ask(callerPort)).toMatchObject({ stage: 'parc-caller', parc: 'p1', callers: '64' });
+    // Before any plan names a parallelism, callers start at the driver's default: the apps' 512.
+    expect(await ask(callerPort)).toMatchObject({ stage: 'parc-caller', parc: 'p1', callers: '512' });
     expect((await driver.state()).globalInstances['proxy-store']).toBe(2);
 
     // A crash: the same port answers again shortly after.
