@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { newUlid } from '@parc/envelope';
 import { RedisBackend } from '@parc/redis';
 import { registerPublicApi } from '@parc/api';
 import { buildServiceApp, createLogger, createMetrics } from '@parc/service-kit';
@@ -124,7 +125,8 @@ describe('streaming a large batch', () => {
     // what is measured here); its requests go to an inbox nobody reads.
     const backend = new RedisBackend({ url: withDb(process.env['REDIS_URL'] as string, 1), keyPrefix: stack.namespace });
     const ledger = backend.ledger();
-    const batchId = `01M9${Date.now().toString(36).toUpperCase().padStart(22, '0')}`.slice(0, 26);
+    // A real ULID: the API refuses ids outside Crockford's base 32 (no I, L, O or U).
+    const batchId = newUlid();
     const ids = Array.from({ length: RESULTS }, (_, n) => `${batchId.slice(0, 16)}${String(n).padStart(10, '0')}`);
     const padding = 'x'.repeat(900);
     try {
