@@ -47,6 +47,22 @@ describe('the embedded mode (npm start): every stage in one process on the memor
     expect(target.calls.length).toBe(expectedCalls(requests));
   }, 180_000);
 
+  it('serves the dashboard at /dashboard, behind the API key, drawn from its own queues: the batch reaches 100 %', async () => {
+    expect((await fetch(`${embedded.url}/dashboard/state`)).status).toBe(401);
+    const page = await fetch(`${embedded.url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/dashboard/dashboard.js');
+    const state = async (): Promise<{ source: string; queues: { name: string }[]; stages: { key: string; instances: number }[]; batches: { batchId: string; total: number; complete: boolean; counts: { succeeded: number; failed: number } }[] }> =>
+      (await fetch(`${embedded.url}/dashboard/state`, { headers: { authorization: `Bearer ${API_KEY}` } })).json() as never;
+    const { batchId } = await submitBatch(embedded.url, { requests: Array.from({ length: 20 }, (_, i) => ({ url: target.urlFor(`/dash/${i}`, { latencyMs: 50 }) })), callback: { url: receiver.url } });
+    const finished = await waitFor('the batch complete on the dashboard', async () => (await state()).batches.find((batch) => batch.batchId === batchId && batch.complete), 30_000, 200);
+    expect(finished).toMatchObject({ total: 20, counts: { succeeded: 20, failed: 0 } });
+    const view = await state();
+    expect(view.source).toBe('embedded');
+    expect(view.queues.map((queue) => queue.name)).toEqual(expect.arrayContaining(['inbox', 'responses', 'callbacks', 'p1/requests', 'p1/ready', 'p1/done']));
+    expect(view.stages).toContainEqual({ key: 'p1/parc-caller', instances: 1 });
+  });
+
   it('serves the demo target and receiver it prints in its welcome', async () => {
     const { ids } = await submitBatch(embedded.url, {
       requests: [{ url: `${embedded.url}/demo/flaky?failures=1&key=e2e`, retry: { initialDelayMs: 100 } }],

@@ -1,8 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bundleApps, redisCommands, startCallbackReceiver, startServiceProcess, startTargetServer, waitFor, type CallbackReceiver, type ServiceProcess, type TargetServer, API_KEY, WEBHOOK_SECRET, submitBatch } from '@parc/testing';
+import { redisCommands, startCallbackReceiver, startScheduledStack, startTargetServer, submitBatch, waitFor, type CallbackReceiver, type ScheduledStack, type TargetServer } from '@parc/testing';
 
 /** The scheduler's decision log entries, as GET /v1/scheduler/decisions serves them (the fields used here). */
 interface Decision {
@@ -30,53 +26,31 @@ const POLICY = {
 describe('the scheduler with the local-process driver on Redis and Kafka: a load step', () => {
   let target: TargetServer;
   let receiver: CallbackReceiver;
-  let scheduler: ServiceProcess;
-  let bundles: string | undefined;
-  const basePort = 19_000 + Math.floor(Math.random() * 800);
-  const namespace = `sched-${randomBytes(4).toString('hex')}`;
+  let stack: ScheduledStack;
+  let proxyUrl: string;
+  let namespace: string;
   const redisUrl = process.env['REDIS_URL'] as string;
   const db = (n: number): string => Object.assign(new URL(redisUrl), { pathname: `/${n}` }).toString();
   /** When each consumer of p1's ready stream was first seen: a new one is a caller instance consuming. */
   const callersSeen = new Map<string, number>();
   let watching = true;
-  const proxyUrl = `http://127.0.0.1:${basePort}`;
-  const decisions = async (limit = 1_000): Promise<Decision[]> =>
-    ((await (await fetch(`${scheduler.url}/v1/scheduler/decisions?limit=${limit}`)).json()) as { decisions: Decision[] }).decisions.reverse();
+  const decisions = (limit = 1_000): Promise<Decision[]> => stack.decisions<Decision>(limit);
 
   beforeAll(async () => {
-    // The instances run from bundles, as in an image: from sources each would compile first.
-    bundles = await bundleApps(['proxy', 'proxy-store', 'parc-incoming', 'parc-caller', 'parc-outgoing', 'responder']);
     [target, receiver] = await Promise.all([startTargetServer(), startCallbackReceiver()]);
-    scheduler = await startServiceProcess({
-      app: 'scheduler',
-      logDir: mkdtempSync(join(tmpdir(), 'parc-scheduler-e2e-')),
-      readyTimeoutMs: 60_000,
-      env: {
-        LOG_LEVEL: 'warn',
-        PARC_NAMESPACE: namespace,
-        PROXY_REDIS_URL: db(3),
-        PARC_REDIS_URL: db(4),
-        KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
-        KAFKA_PARTITIONS: '2',
-        API_KEYS: `e2e:${API_KEY}`,
-        WEBHOOK_SECRETS: WEBHOOK_SECRET,
-        EGRESS_ALLOW_LIST: [target.url, receiver.url].map((url) => `127.0.0.1:${new URL(url).port}`).join(','),
-        SCHEDULER_DRIVER: 'local',
-        SCHEDULER_LOCAL_ENTRY: join(bundles, '{app}', 'main.js'),
-        SCHEDULER_LOCAL_BASE_PORT: String(basePort),
-        SCHEDULER_TICK_MS: '500',
-        SCHEDULER_CPU_BUDGET_MILLIS: String(BUDGET_MILLIS),
-        SCHEDULER_POLICY: JSON.stringify(POLICY),
-      },
+    stack = await startScheduledStack({
+      egressAllowList: [target.url, receiver.url].map((url) => `127.0.0.1:${new URL(url).port}`).join(','),
+      policy: POLICY,
+      databases: [3, 4],
+      env: { SCHEDULER_CPU_BUDGET_MILLIS: String(BUDGET_MILLIS) },
     });
-    await waitFor('the proxy the scheduler started', () => fetch(`${proxyUrl}/health/ready`).then((r) => r.status === 200, () => false), 90_000, 200);
+    ({ proxyUrl, namespace } = stack);
   }, 150_000);
 
   afterAll(async () => {
     watching = false;
-    await scheduler?.stop(30_000);
+    await stack?.stop();
     await Promise.all([target?.close(), receiver?.close()]);
-    if (bundles) rmSync(bundles, { recursive: true, force: true });
   }, 60_000);
 
   it('scales up on the step, adds a Parc that takes traffic, then drains it and scales down; every request is called back', async () => {

@@ -42,6 +42,7 @@ function welcome(url: string, embedded: EmbeddedApp): string {
     'See the signed final results arrive at the demo receiver (a second or two later):',
     `  curl -s ${base}/demo/callbacks`,
     `Poll one request: curl -s ${base}/v1/requests/<id>${auth}     API docs: ${base}/docs`,
+    `Watch it live: ${base}/dashboard in a browser${embedded.authDisabled ? '' : ' (it asks for an API key)'}`,
     '',
   ]
     .filter((line, i, all) => line !== '' || all[i - 1] !== '')

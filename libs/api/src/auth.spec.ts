@@ -1,5 +1,5 @@
 import { ParcError } from '@parc/errors';
-import { ApiKeyRing } from './auth';
+import { ApiKeyRing, operatorAuthorizer } from './auth';
 import { OTHER_SECRET, SECRET, buildTestApi, type TestApi } from './api.fixture';
 
 const BATCH = { requests: [{ url: 'https://api.example.com/a' }] };
@@ -80,5 +80,22 @@ describe('ApiKeyRing (configuration)', () => {
     const ring = new ApiKeyRing([SECRET, { reveal: () => `ops:${OTHER_SECRET}` }]);
     expect(ring.names).toEqual(['key1', 'ops']);
     expect(ring.authenticate(`Bearer ${OTHER_SECRET}`)).toBe('ops');
+  });
+});
+
+describe('operatorAuthorizer', () => {
+  const keys = ['ops:operator-secret-0123456789', 'app:application-secret-0123456789'];
+
+  it('lets any configured key in when no operator keys are named', () => {
+    const authorize = operatorAuthorizer(keys);
+    expect(() => authorize('Bearer application-secret-0123456789')).not.toThrow();
+  });
+
+  it('refuses a missing or unknown key with UNAUTHORIZED, and a non-operator key with FORBIDDEN', () => {
+    const authorize = operatorAuthorizer(keys, ['ops']);
+    expect(() => authorize('Bearer operator-secret-0123456789')).not.toThrow();
+    expect(() => authorize(undefined)).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+    expect(() => authorize('Bearer not-a-configured-key-000')).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+    expect(() => authorize('Bearer application-secret-0123456789')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
 });

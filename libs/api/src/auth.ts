@@ -66,3 +66,20 @@ export class ApiKeyRing {
     return match;
   }
 }
+
+/**
+ * A check of `Authorization` headers for operator pages served outside this API (the dashboard):
+ * any configured key when `operatorKeys` is undefined, else only those names. Throws ParcError
+ * UNAUTHORIZED (no or unknown key) or FORBIDDEN (a key that is not an operator's), as the
+ * dead-letter and destination routes do.
+ * @throws ParcError CONFIG_INVALID at once for short or duplicate keys.
+ */
+export function operatorAuthorizer(keys: readonly ApiKeyInput[], operatorKeys?: readonly string[]): (authorization: string | undefined) => void {
+  const ring = new ApiKeyRing(keys);
+  return (authorization) => {
+    const name = ring.authenticate(authorization);
+    if (operatorKeys !== undefined && !operatorKeys.includes(name)) {
+      throw new ParcError('FORBIDDEN', 'this API key may not open the dashboard; use an operator key (OPERATOR_KEYS)');
+    }
+  };
+}

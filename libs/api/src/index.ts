@@ -5,7 +5,7 @@
  */
 export { registerPublicApi } from './plugin';
 export { DEFAULT_API_LIMITS, type ApiKeyInput, type ApiLimits, type PublicApiOptions } from './options';
-export { MIN_API_KEY_LENGTH } from './auth';
+export { MIN_API_KEY_LENGTH, operatorAuthorizer } from './auth';
 export { DOCS_PATHS } from './openapi';
 export { CALLBACK_HEADERS_HEADER, CALLBACK_URL_HEADER } from './intake/ndjson-handler';
 export { resetCallbackJob } from './routes/dead-letter-routes';

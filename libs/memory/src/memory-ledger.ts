@@ -1,6 +1,7 @@
 import {
   FINAL_RANK,
   REQUEST_STATES,
+  byNewestStart,
   isStaleOutcome,
   transitionRank,
   type AcceptGuard,
@@ -12,6 +13,7 @@ import {
   type FinalRecord,
   type OutcomeRef,
   type OutcomeStanding,
+  type RecentBatch,
   type RequestLedger,
   type RequestRef,
   type RequestState,
@@ -46,6 +48,8 @@ interface Batch {
   lastFinishedAt?: string;
   sealed: boolean;
   callback?: BatchSeal['callback'];
+  /** When the ledger first recorded it (ms): its first request, or its seal if that came first. */
+  readonly startedAt: number;
   /** When it completed (ISO 8601): set once, with its batch.completed job. */
   completedAt?: string;
 }
@@ -61,6 +65,10 @@ export class MemoryLedger implements RequestLedger {
   private readonly entries = new Map<string, Entry>();
   private readonly batches = new Map<string, Batch>();
   private readonly cancellations: Cancellation[] = [];
+  /** Batches not complete yet, from their first request on (as the Redis ledger's open-batch index). */
+  private readonly openBatches = new Set<string>();
+  /** Completed batches in the order they completed, with when (ms). Nothing expires here. */
+  private readonly completedBatches: { readonly batchId: string; readonly atMs: number }[] = [];
 
   constructor(
     private readonly append: MemoryAppend,
@@ -75,9 +83,7 @@ export class MemoryLedger implements RequestLedger {
     const fresh = requests.filter(({ id }) => !this.entries.has(id));
     for (const { id, batchId } of fresh) {
       this.entries.set(id, { id, batchId, state: 'queued', rank: 0, attempts: 0, cancelRequested: false, updatedAt: now });
-      const batch = this.batchOf(batchId);
-      batch.total++;
-      batch.counts.queued++;
+      this.join(batchId);
     }
     this.append(inbox, fresh.map(({ id, payload }) => ({ payload, key: id })));
     if (guard) this.idempotency.record(guard, requests.map(({ id }) => id));
@@ -96,7 +102,8 @@ export class MemoryLedger implements RequestLedger {
   async finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>> {
     const finalized = new Set<string>();
     const callbacks: OutboundMessage[] = [];
-    const nowIso = new Date(this.now()).toISOString();
+    const now = this.now();
+    const nowIso = new Date(now).toISOString();
     for (const record of records) {
       const entry = this.entries.get(record.id) ?? this.adopt(record);
       if (entry.rank === FINAL_RANK) continue;
@@ -109,7 +116,7 @@ export class MemoryLedger implements RequestLedger {
       batch.firstFinishedAt ??= nowIso;
       batch.lastFinishedAt = nowIso;
       if (record.reason !== undefined) batch.reasons[record.reason] = (batch.reasons[record.reason] ?? 0) + 1;
-      const completed = this.completion(record.batchId, batch, nowIso);
+      const completed = this.completion(record.batchId, batch, now);
       if (completed) callbacks.push(completed);
     }
     this.append(callbackQueue, callbacks);
@@ -122,7 +129,7 @@ export class MemoryLedger implements RequestLedger {
       batch.sealed = true;
       if (callback !== undefined) batch.callback = callback;
     }
-    const completed = this.completion(batchId, batch, new Date(this.now()).toISOString());
+    const completed = this.completion(batchId, batch, this.now());
     if (completed) this.append(callbackQueue, [completed]);
   }
 
@@ -144,10 +151,16 @@ export class MemoryLedger implements RequestLedger {
     return index < 0 ? undefined : String(index + 1);
   }
 
-  /** The batch.completed job when `batch` has just completed (sealed, every request final), once. */
-  private completion(batchId: string, batch: Batch, nowIso: string): OutboundMessage | undefined {
+  /**
+   * The batch.completed job when `batch` has just completed (sealed, every request final), once; it
+   * moves from the open batches to the completed ones then.
+   */
+  private completion(batchId: string, batch: Batch, now: number): OutboundMessage | undefined {
     if (!batch.sealed || batch.completedAt !== undefined || batch.counts.succeeded + batch.counts.failed < batch.total) return undefined;
+    const nowIso = new Date(now).toISOString();
     batch.completedAt = nowIso;
+    this.openBatches.delete(batchId);
+    this.completedBatches.push({ batchId, atMs: now });
     if (batch.callback === undefined) return undefined;
     return { payload: batchCompletedJob(this.batchView(batchId, batch), batch.callback, nowIso), key: batchId };
   }
@@ -209,6 +222,20 @@ export class MemoryLedger implements RequestLedger {
     return batch && this.batchView(batchId, batch);
   }
 
+  async recentBatches(limit: number, completedWithinMs: number): Promise<RecentBatch[]> {
+    if (limit <= 0) return [];
+    const open = [...this.openBatches].map((batchId) => this.recentView(batchId)).sort(byNewestStart).slice(0, limit);
+    const since = this.now() - completedWithinMs;
+    const completed: RecentBatch[] = [];
+    // Newest completion last: walk back until past the window (or `limit` found), never over them all.
+    for (let i = this.completedBatches.length - 1; i >= 0 && completed.length < limit; i--) {
+      const { batchId, atMs } = this.completedBatches[i] as { batchId: string; atMs: number };
+      if (atMs < since) break;
+      completed.push(this.recentView(batchId));
+    }
+    return [...open, ...completed].sort(byNewestStart);
+  }
+
   private move(entry: Entry, state: RequestState, rank: number, attempts: number): void {
     const batch = this.batchOf(entry.batchId);
     batch.counts[entry.state]--;
@@ -223,10 +250,15 @@ export class MemoryLedger implements RequestLedger {
   private adopt({ id, batchId }: FinalRecord): Entry {
     const entry: Entry = { id, batchId, state: 'queued', rank: 0, attempts: 0, cancelRequested: false, updatedAt: this.now() };
     this.entries.set(id, entry);
-    const batch = this.batchOf(batchId);
-    batch.total++;
-    batch.counts.queued++;
+    this.join(batchId);
     return entry;
+  }
+
+  /** Counts a new request, queued, in its batch; the first one opens the batch. */
+  private join(batchId: string): void {
+    const batch = this.batchOf(batchId);
+    if (++batch.total === 1) this.openBatches.add(batchId);
+    batch.counts.queued++;
   }
 
   private log(cancellation: Omit<Cancellation, 'position'>): void {
@@ -236,7 +268,15 @@ export class MemoryLedger implements RequestLedger {
   private batchOf(batchId: string): Batch {
     let batch = this.batches.get(batchId);
     if (!batch) {
-      batch = { counts: Object.fromEntries(REQUEST_STATES.map((s) => [s, 0])) as Record<RequestState, number>, total: 0, cancelRequested: false, reasons: {}, finished: [], sealed: false };
+      batch = {
+        counts: Object.fromEntries(REQUEST_STATES.map((s) => [s, 0])) as Record<RequestState, number>,
+        total: 0,
+        cancelRequested: false,
+        reasons: {},
+        finished: [],
+        sealed: false,
+        startedAt: this.now(),
+      };
       this.batches.set(batchId, batch);
     }
     return batch;
@@ -258,6 +298,17 @@ export class MemoryLedger implements RequestLedger {
       complete: batch.completedAt !== undefined,
       reasons: { ...batch.reasons },
       ...(batch.firstFinishedAt === undefined ? {} : { firstFinishedAt: batch.firstFinishedAt, lastFinishedAt: batch.lastFinishedAt }),
+    };
+  }
+
+  private recentView(batchId: string): RecentBatch {
+    const batch = this.batchOf(batchId);
+    const { completedAt } = batch;
+    return {
+      ...this.batchView(batchId, batch),
+      sealed: batch.sealed,
+      startedAt: new Date(batch.startedAt).toISOString(),
+      ...(completedAt === undefined ? {} : { completedAt }),
     };
   }
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import {
   FINAL_RANK,
   REQUEST_STATES,
+  byNewestStart,
   isStaleOutcome,
   transitionRank,
   type AcceptGuard,
@@ -13,6 +14,7 @@ import {
   type FinalRecord,
   type OutcomeRef,
   type OutcomeStanding,
+  type RecentBatch,
   type RequestLedger,
   type RequestRef,
   type RequestState,
@@ -20,7 +22,7 @@ import {
   type ResultPage,
   type Transition,
 } from '@parc/store';
-import { ACCEPT_N, ADVANCE_N, ADVANCE_UNLESS_CANCELLED_N, CANCEL_2, FINALIZE_N, SEAL_2 } from './scripts/ledger-scripts.lua';
+import { ACCEPT_N, ADVANCE_N, ADVANCE_UNLESS_CANCELLED_N, CANCEL_2, FINALIZE_N, SEAL_4 } from './scripts/ledger-scripts.lua';
 import { defineScripts, type ScriptRunner } from './scripts/define';
 import { guardArguments } from './redis-idempotency';
 
@@ -51,14 +53,14 @@ export class RedisLedger implements RequestLedger {
       advanceUnlessCancelled: ADVANCE_UNLESS_CANCELLED_N,
       finalize: FINALIZE_N,
       cancel: CANCEL_2,
-      seal: SEAL_2,
+      seal: SEAL_4,
     });
   }
 
   async accept(inbox: string, requests: readonly AcceptedRequest[], guard?: AcceptGuard): Promise<AcceptOutcome> {
     if (requests.length === 0 && guard === undefined) return { kind: 'accepted' };
     const checked = guardArguments(this.prefix, guard);
-    const keys = [inbox, ...checked.keys, ...requests.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId)])];
+    const keys = [inbox, this.openBatchesKey(), ...checked.keys, ...requests.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId)])];
     const args = [this.now(), this.retentionMs, ...checked.args, ...requests.flatMap((r) => [r.id, r.batchId, r.payload])];
     const [kind, response] = (await this.scripts.accept(keys, args)) as [AcceptOutcome['kind'], unknown];
     if (kind === 'replay') return { kind, response: String(response) };
@@ -89,7 +91,12 @@ export class RedisLedger implements RequestLedger {
 
   async finalize(records: readonly FinalRecord[], callbackQueue: string): Promise<Set<string>> {
     if (records.length === 0) return new Set();
-    const keys = [callbackQueue, ...records.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId), this.resultsKey(r.batchId)])];
+    const keys = [
+      callbackQueue,
+      this.openBatchesKey(),
+      this.completedBatchesKey(),
+      ...records.flatMap((r) => [this.requestKey(r.id), this.batchKey(r.batchId), this.resultsKey(r.batchId)]),
+    ];
     const now = this.now();
     const args = [
       now,
@@ -103,7 +110,11 @@ export class RedisLedger implements RequestLedger {
 
   async seal({ batchId, callback }: BatchSeal, callbackQueue: string): Promise<void> {
     const headers = callback?.headers === undefined ? '' : JSON.stringify(callback.headers);
-    await this.scripts.seal([this.batchKey(batchId), callbackQueue], [batchId, new Date(this.now()).toISOString(), this.retentionMs, callback?.url ?? '', headers]);
+    const now = this.now();
+    await this.scripts.seal(
+      [this.batchKey(batchId), callbackQueue, this.openBatchesKey(), this.completedBatchesKey()],
+      [batchId, new Date(now).toISOString(), this.retentionMs, callback?.url ?? '', headers, now],
+    );
   }
 
   async results(batchId: string, cursor: string | undefined, limit: number): Promise<ResultPage> {
@@ -188,6 +199,32 @@ export class RedisLedger implements RequestLedger {
     return Object.keys(fields).length === 0 ? undefined : toBatch(batchId, new Map(Object.entries(fields)));
   }
 
+  async recentBatches(limit: number, completedWithinMs: number): Promise<RecentBatch[]> {
+    if (limit <= 0) return [];
+    const indexes = (await this.redis
+      .pipeline()
+      .zrevrange(this.openBatchesKey(), 0, limit - 1)
+      .zrevrangebyscore(this.completedBatchesKey(), '+inf', this.now() - completedWithinMs, 'LIMIT', 0, limit)
+      .exec()) ?? [];
+    const ids = new Set<string>();
+    for (const [error, members] of indexes) {
+      if (error) throw error;
+      for (const id of members as string[]) ids.add(id);
+    }
+    if (ids.size === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.batchKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const batches = [...ids].flatMap((id, i) => {
+      const [error, fields] = replies[i] ?? [null, {}];
+      if (error) throw error;
+      const map = new Map(Object.entries(fields as Record<string, string>));
+      // The scripts trim the index as they write batches: an entry whose batch expired since is left out here.
+      return map.size === 0 ? [] : [toRecentBatch(id, map)];
+    });
+    return batches.sort(byNewestStart);
+  }
+
   private toStatus(id: string, fields: Map<string, string>): RequestStatus {
     const base = {
       id,
@@ -211,6 +248,16 @@ export class RedisLedger implements RequestLedger {
 
   private resultsKey(batchId: string): string {
     return `${this.prefix}:batch:${batchId}:results`;
+  }
+
+  /** The open batches, scored by when each was first recorded (its hash's `at`). */
+  private openBatchesKey(): string {
+    return `${this.prefix}:batches:open`;
+  }
+
+  /** The completed batches, scored by when each completed (ms). */
+  private completedBatchesKey(): string {
+    return `${this.prefix}:batches:completed`;
   }
 
   private cancellationsKey(): string {
@@ -237,5 +284,16 @@ function toBatch(batchId: string, fields: Map<string, string>): BatchStatus {
     complete: fields.has('done'),
     reasons,
     ...(first === undefined ? {} : { firstFinishedAt: first, lastFinishedAt: fields.get('fl') ?? first }),
+  };
+}
+
+function toRecentBatch(batchId: string, fields: Map<string, string>): RecentBatch {
+  const completedAt = fields.get('done');
+  return {
+    ...toBatch(batchId, fields),
+    sealed: fields.get('sealed') === '1',
+    // Opening and sealing stamp `at`; only a batch recorded before the index existed lacks it (listed as of the epoch).
+    startedAt: new Date(Number(fields.get('at') ?? 0)).toISOString(),
+    ...(completedAt === undefined ? {} : { completedAt }),
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describeStoreConformance } from '@parc/testing';
 import { createBackend } from './redis-backend.fixture';
 
@@ -7,4 +8,6 @@ describeStoreConformance({
     const backend = createBackend();
     return { backend, ledger: backend.ledger(), idempotency: backend.idempotency(), deadLetters: backend.deadLetters(), decisionLog: backend.decisionLog(), parcRegistry: backend.parcRegistry() };
   },
+  // Other suites share this Redis and the default prefix: a prefix per ledger keeps its batch index to itself.
+  expiringLedger: ({ backend }, retentionMs) => backend.ledger({ prefix: `parc-test-${randomBytes(5).toString('hex')}`, retentionMs }),
 });

@@ -5,7 +5,9 @@ import { registerDemoRoutes } from './demo';
 import { mountParcCaller, parcCallerSpec } from './stages/parc-caller';
 import { mountParcIncoming, parcIncomingSpec } from './stages/parc-incoming';
 import { mountParcOutgoing, parcOutgoingSpec } from './stages/parc-outgoing';
-import { mountProxy, proxySpec } from './stages/proxy';
+import { mountProxy, proxySpec, splitApiKeys } from './stages/proxy';
+import { embeddedDashboardSource, mountDashboard } from './dashboard';
+import { namespaceOf } from './infrastructure';
 import { mountProxyStore, proxyStoreSpec } from './stages/proxy-store';
 import { mountResponder, responderSpec, webhookSecretsFrom } from './stages/responder';
 
@@ -64,6 +66,11 @@ export function buildEmbeddedApp(config: EmbeddedConfig, deps: ServiceDeps = {})
   mountParcOutgoing(app, stageConfig, backends);
   mountResponder(app, stageConfig, backends);
   registerDemoRoutes(app, webhookSecretsFrom(secretText));
+  mountDashboard(app, {
+    source: embeddedDashboardSource({ backends, namespace: namespaceOf(config), parcId: config.parcId, callerParallelism: config.callerConcurrency * config.callerBatchSize }),
+    apiKeys: splitApiKeys(config.apiKeys),
+    ...(config.operatorKeys ? { operatorKeys: config.operatorKeys } : {}),
+  });
   // Registered last, so it runs after every stage's workers have stopped.
   app.addHook('onClose', close);
   return generatedSecret === undefined ? { app, authDisabled } : { app, generatedSecret, authDisabled };

@@ -1,5 +1,6 @@
 export {
   REQUEST_STATES,
+  byNewestStart,
   type AcceptedRequest,
   type BatchSeal,
   type BatchStatus,
@@ -7,6 +8,7 @@ export {
   type FinalRecord,
   type OutcomeRef,
   type OutcomeStanding,
+  type RecentBatch,
   type RequestLedger,
   type RequestRef,
   type RequestState,

@@ -106,6 +106,21 @@ export interface BatchStatus {
   readonly lastFinishedAt?: string;
 }
 
+/** A batch as `RequestLedger.recentBatches` lists it: its status, with its intake and its times. */
+export interface RecentBatch extends BatchStatus {
+  /** Its intake is over (see `BatchSeal`). Until then requests may still join it: `total` may grow. */
+  readonly sealed: boolean;
+  /** When the ledger first recorded it (ISO 8601): its first request, or its seal if that came first. */
+  readonly startedAt: string;
+  /** When it completed (ISO 8601), once `complete`. */
+  readonly completedAt?: string;
+}
+
+/** Newest started first, then by batch id, last first: the order `RequestLedger.recentBatches` returns. */
+export function byNewestStart(a: RecentBatch, b: RecentBatch): number {
+  return a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.batchId < b.batchId ? 1 : a.batchId > b.batchId ? -1 : 0;
+}
+
 /** A cancellation request, as stages read them from the ledger's cancellation log. */
 export interface Cancellation {
   /** Log position, for `cancellationsAfter`. */
@@ -170,4 +185,16 @@ export interface RequestLedger {
   cancellationsAfter(position: string | undefined, limit: number): Promise<Cancellation[]>;
   status(id: string): Promise<RequestStatus | undefined>;
   batch(batchId: string): Promise<BatchStatus | undefined>;
+  /**
+   * The live view of batches, one progress bar each (succeeded + failed of `total`): at most
+   * `limit` of the batches not complete yet, the most recently started, and at most `limit` of
+   * those that completed at or after now − `completedWithinMs`, the most recently completed (so a
+   * bar is seen reaching 100 %); all in `byNewestStart` order, so a bar keeps its place as it
+   * completes. A batch is open from its first request on (an accepted one, or a final record the
+   * ledger adopts) until it completes: an unsealed one stays open even with every request final,
+   * as it may still grow. A batch whose records expired is never listed; where records expire
+   * (Redis), one still open a whole retention after it started is dropped as abandoned. Costs
+   * O(log n) per batch opened or completed and O(limit) per call (two round trips), never a scan.
+   */
+  recentBatches(limit: number, completedWithinMs: number): Promise<RecentBatch[]>;
 }

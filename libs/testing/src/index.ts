@@ -47,4 +47,5 @@ export {
   type ReceivedCallback,
 } from './stack';
 export * from './e2e';
+export { CHROMIUM_PATH, launchChromium } from './browser/chromium';
 export { startStandInApiServer, type RbacRule, type RecordedRequest, type StandInApiServer, type StandInOptions, type StoredObject } from './kubernetes/stand-in-api-server';

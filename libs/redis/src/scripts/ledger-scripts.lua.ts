@@ -3,8 +3,11 @@
  * b batch id, s state, r rank, a attempts, c cancel flag, res result, u updated-at ms, ri its entry
  * in the batch's results stream) and one per batch (`<prefix>:batch:<id>`: total, a count per
  * state, c cancel flag, rs:<reason> failures by reason, f1 / fl first and last finished (ISO
- * 8601), sealed, bcu / bch batch callback URL and headers, done completed at), and a stream per
- * batch of its requests in the order they finished (`<prefix>:batch:<id>:results`). Each script
+ * 8601), sealed, bcu / bch batch callback URL and headers, done completed at, at first recorded
+ * (ms)), and a stream per batch of its requests in the order they finished
+ * (`<prefix>:batch:<id>:results`). Two sorted sets index the batches for the live view: the open
+ * ones (`<prefix>:batches:open`, scored by `at`) and the completed ones (`<prefix>:batches:completed`,
+ * scored by completion ms), written in the same step as the batch (see BATCH_INDEX). Each script
  * applies a whole batch of records in one call: one round trip per stage batch.
  *
  * The proxy's Redis must be a single primary (not Cluster): these scripts touch the keys of many
@@ -12,10 +15,30 @@
  */
 
 /**
+ * The open-batch index, shared by accept-N, finalize-N and seal-N (prepended to them). `index`:
+ * {open = its key, completed = the completed-batch index's key, now = ms (as given), ttl =
+ * retention ms}. `opened`: a batch's first request was recorded (its `total` became 1): it is
+ * stamped `at` (unless its seal came first) and enters the index at that score. `kept`, after
+ * every call that wrote batches: entries as old as the retention leave the index, since their batch
+ * may have expired (or is abandoned: its intake never ended) and an entry must not outlive its
+ * batch; and the index lives as long as the batches just written, so an idle ledger leaves none.
+ */
+const BATCH_INDEX = `
+local function opened(batch, batchId, index)
+  redis.call('HSETNX', batch, 'at', index.now)
+  redis.call('ZADD', index.open, redis.call('HGET', batch, 'at'), batchId)
+end
+local function kept(index)
+  redis.call('ZREMRANGEBYSCORE', index.open, '-inf', tonumber(index.now) - index.ttl)
+  redis.call('PEXPIRE', index.open, index.ttl)
+end
+`;
+
+/**
  * accept-N: record requests as queued and append their envelopes to the inbox, atomically, under
  * an optional idempotency guard checked and updated in the same step (layout: redis-idempotency.ts).
- * KEYS[1] inbox stream; with a guard KEYS[2] the key's entry hash, KEYS[3] its lock, KEYS[4] its
- * progress ids list; then per request i: a request hash and a batch hash
+ * KEYS[1] inbox stream, KEYS[2] open-batch index; with a guard KEYS[3] the key's entry hash, KEYS[4]
+ * its lock, KEYS[5] its progress ids list; then per request i: a request hash and a batch hash
  * ARGV[1] now ms, ARGV[2] retention ms, ARGV[3] guard: 'none' | 'batch' | 'stream', then the guard's
  * values: batch: ARGV[4] fingerprint, ARGV[5] response, ARGV[6] ttl ms;
  * stream: ARGV[4] owner, ARGV[5] batch id, ARGV[6] line, ARGV[7] digest, ARGV[8] ttl ms;
@@ -23,23 +46,24 @@
  * Returns {'accepted', n recorded} (an id already known is skipped entirely) | batch:
  * {'replay', response} | {'mismatch'} | {'in_progress'} | stream: {'lost'}. Only 'accepted' wrote.
  */
-export const ACCEPT_N = `
+export const ACCEPT_N = BATCH_INDEX + `
 local now, ttl, guard = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local k, a = 2, 4
+local index = {open = KEYS[2], now = now, ttl = ttl}
+local k, a = 3, 4
 if guard == 'batch' then
-  local held = redis.call('HMGET', KEYS[2], 'f', 'r', 'b')
+  local held = redis.call('HMGET', KEYS[3], 'f', 'r', 'b')
   if held[2] then
     if held[1] == ARGV[4] then return {'replay', held[2]} end
     return {'mismatch'}
   end
-  if redis.call('EXISTS', KEYS[3]) == 1 then return {'in_progress'} end
+  if redis.call('EXISTS', KEYS[4]) == 1 then return {'in_progress'} end
   -- A stream that died left progress: a batch body can never be that stream.
   if held[3] then return {'mismatch'} end
-  k, a = 5, 7
+  k, a = 6, 7
 elseif guard == 'stream' then
   -- Fencing: a holder whose lock expired must not write after another took the key over.
-  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return {'lost'} end
-  k, a = 5, 9
+  if redis.call('GET', KEYS[4]) ~= ARGV[4] then return {'lost'} end
+  k, a = 6, 9
 end
 local recorded = 0
 for i = 0, (#KEYS - k + 1) / 2 - 1 do
@@ -48,22 +72,23 @@ for i = 0, (#KEYS - k + 1) / 2 - 1 do
   if redis.call('EXISTS', req) == 0 then
     redis.call('HSET', req, 'b', batchId, 's', 'queued', 'r', 0, 'a', 0, 'u', now)
     redis.call('PEXPIRE', req, ttl)
-    redis.call('HINCRBY', batch, 'total', 1)
+    if redis.call('HINCRBY', batch, 'total', 1) == 1 then opened(batch, batchId, index) end
     redis.call('HINCRBY', batch, 'queued', 1)
     redis.call('PEXPIRE', batch, ttl)
     redis.call('XADD', KEYS[1], '*', 'p', payload, 'k', id)
     recorded = recorded + 1
   end
-  if guard == 'stream' then redis.call('RPUSH', KEYS[4], id) end
+  if guard == 'stream' then redis.call('RPUSH', KEYS[5], id) end
 end
 if guard == 'batch' then
-  redis.call('HSET', KEYS[2], 'f', ARGV[4], 'r', ARGV[5])
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  redis.call('HSET', KEYS[3], 'f', ARGV[4], 'r', ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
 elseif guard == 'stream' then
-  redis.call('HSET', KEYS[2], 'b', ARGV[5], 'l', ARGV[6], 'd', ARGV[7])
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
-  redis.call('PEXPIRE', KEYS[4], ARGV[8])
+  redis.call('HSET', KEYS[3], 'b', ARGV[5], 'l', ARGV[6], 'd', ARGV[7])
+  redis.call('PEXPIRE', KEYS[3], ARGV[8])
+  redis.call('PEXPIRE', KEYS[5], ARGV[8])
 end
+if recorded > 0 then kept(index) end
 return {'accepted', recorded}
 `;
 
@@ -117,18 +142,25 @@ return cancelled
 `;
 
 /**
- * The completion check, shared by finalize-N and seal-2 (prepended to both): a sealed batch whose
+ * The completion check, shared by finalize-N and seal-4 (prepended to both): a sealed batch whose
  * requests are all final is marked done (`done`: the time, ISO 8601) once, and, if it names a batch
  * callback (`bcu` URL, `bch` headers JSON), its batch.completed job is appended to `callbacks` in
- * the same step. The job is the JSON of @parc/store's batchCompletedJob, field for field.
+ * the same step. The job is the JSON of @parc/store's batchCompletedJob, field for field. The batch
+ * moves from the open-batch index to the completed one, scored by now (`index`: see BATCH_INDEX).
+ * Completed entries as old as the retention leave it, as the batches they name may have (the
+ * last final record or the seal kept each alive that long); the index lives as long as its newest.
  */
 const COMPLETE = `
-local function complete(batch, batchId, callbacks, nowIso)
+local function complete(batch, batchId, callbacks, nowIso, index)
   local f = redis.call('HMGET', batch, 'sealed', 'done', 'total', 'succeeded', 'failed', 'bcu', 'bch', 'f1', 'fl')
   if f[1] ~= '1' or f[2] then return end
   local total, succeeded, failed = tonumber(f[3] or '0'), tonumber(f[4] or '0'), tonumber(f[5] or '0')
   if succeeded + failed < total then return end
   redis.call('HSET', batch, 'done', nowIso)
+  redis.call('ZREM', index.open, batchId)
+  redis.call('ZADD', index.completed, index.now, batchId)
+  redis.call('ZREMRANGEBYSCORE', index.completed, '-inf', tonumber(index.now) - index.ttl)
+  redis.call('PEXPIRE', index.completed, index.ttl)
   if not f[6] then return end
   local reasons = {}
   local any = false
@@ -152,25 +184,27 @@ end
 /**
  * finalize-N: record final outcomes once, enqueue their callbacks, append them to their batch's
  * results stream, and complete their batches, in the same step.
- * KEYS[1] callbacks stream; per record i: KEYS[3i-1] request hash, KEYS[3i] batch hash, KEYS[3i+1]
- * the batch's results stream (entries: i request id; the request hash keeps its entry id as `ri`)
+ * KEYS[1] callbacks stream, KEYS[2] open-batch index, KEYS[3] completed-batch index; per record i:
+ * KEYS[3i+1] request hash, KEYS[3i+2] batch hash, KEYS[3i+3] the batch's results stream (entries:
+ * i request id; the request hash keeps its entry id as `ri`)
  * ARGV[1] now ms, ARGV[2] retention ms, ARGV[3] final rank, ARGV[4] now ISO 8601; per record i,
  * seven values from ARGV[5]: id, batch id, status, attempts, result, callback job (empty for
  * none), failure reason (empty for none)
  * Returns the ids finalised by this call. A request the ledger no longer knows is recorded anew.
  */
-export const FINALIZE_N = COMPLETE + `
+export const FINALIZE_N = BATCH_INDEX + COMPLETE + `
 local now, ttl, final, nowIso = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local index = {open = KEYS[2], completed = KEYS[3], now = now, ttl = ttl}
 local finalized = {}
-for i = 1, (#KEYS - 1) / 3 do
-  local req, batch, results = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+for i = 1, (#KEYS - 3) / 3 do
+  local req, batch, results = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
   local o = 7 * (i - 1) + 4
   local id, batchId, status, attempts, result, callback, reason = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7]
   local current = redis.call('HMGET', req, 's', 'r')
   local state = current[1]
   if not state then
     state = 'queued'
-    redis.call('HINCRBY', batch, 'total', 1)
+    if redis.call('HINCRBY', batch, 'total', 1) == 1 then opened(batch, batchId, index) end
     redis.call('HINCRBY', batch, 'queued', 1)
   end
   if current[2] ~= final then
@@ -187,28 +221,32 @@ for i = 1, (#KEYS - 1) / 3 do
     if callback ~= '' then
       redis.call('XADD', KEYS[1], '*', 'p', callback, 'k', id)
     end
-    complete(batch, batchId, KEYS[1], nowIso)
+    complete(batch, batchId, KEYS[1], nowIso, index)
     finalized[#finalized + 1] = id
   end
 end
+if #finalized > 0 then kept(index) end
 return finalized
 `;
 
 /**
- * seal-2: the end of a batch's intake (idempotent), with its batch callback if any; completes it
- * at once if every request is final already.
- * KEYS[1] batch hash, KEYS[2] callbacks stream
+ * seal-4: the end of a batch's intake (idempotent), with its batch callback if any; completes it
+ * at once if every request is final already. A batch sealed before any request starts (`at`) here.
+ * KEYS[1] batch hash, KEYS[2] callbacks stream, KEYS[3] open-batch index, KEYS[4] completed-batch index
  * ARGV[1] batch id, ARGV[2] now ISO 8601, ARGV[3] retention ms, ARGV[4] callback URL ('' for none),
- * ARGV[5] its headers as JSON ('' for none)
+ * ARGV[5] its headers as JSON ('' for none), ARGV[6] now ms
  */
-export const SEAL_2 = COMPLETE + `
+export const SEAL_4 = BATCH_INDEX + COMPLETE + `
 local batch = KEYS[1]
+local index = {open = KEYS[3], completed = KEYS[4], now = ARGV[6], ttl = tonumber(ARGV[3])}
 if redis.call('HGET', batch, 'sealed') ~= '1' then
   redis.call('HSET', batch, 'sealed', '1')
+  redis.call('HSETNX', batch, 'at', ARGV[6])
   if ARGV[4] ~= '' then redis.call('HSET', batch, 'bcu', ARGV[4], 'bch', ARGV[5]) end
   redis.call('PEXPIRE', batch, tonumber(ARGV[3]))
+  kept(index)
 end
-complete(batch, ARGV[1], KEYS[2], ARGV[2])
+complete(batch, ARGV[1], KEYS[2], ARGV[2], index)
 return 1
 `;
 

@@ -2,7 +2,7 @@ import { DEFAULT_API_LIMITS, registerPublicApi } from '@parc/api';
 import { DEFAULT_RETRY_POLICY } from '@parc/backoff';
 import { DEFAULT_ENVELOPE_LIMITS } from '@parc/envelope';
 import { ParcError } from '@parc/errors';
-import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
+import { field, type ConfigOf, type Secret, type ServiceApp } from '@parc/service-kit';
 import { globalNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, connectRedis, namespaceOf, proxyRedisSpec } from '../infrastructure';
@@ -49,6 +49,11 @@ export const proxySpec = {
 
 export type ProxyConfig = ConfigOf<typeof proxySpec>;
 
+/** API_KEYS's keys: comma-separated, blanks dropped. */
+export function splitApiKeys(apiKeys: Secret | undefined): string[] {
+  return (apiKeys?.reveal() ?? '').split(',').map((key) => key.trim()).filter((key) => key !== '');
+}
+
 export interface ProxyMountOptions {
   /** Serve without API keys: only the embedded mode does this, and only on loopback. */
   readonly authDisabled?: boolean;
@@ -57,7 +62,7 @@ export interface ProxyMountOptions {
 /** The proxy: the public API (intake, status, cancellation, dead letters, OpenAPI) on the proxy's Redis. */
 export function mountProxy(app: ServiceApp, config: ProxyConfig, injected: InjectedBackends = {}, options: ProxyMountOptions = {}): void {
   const names = globalNames(namespaceOf(config));
-  const apiKeys = (config.apiKeys?.reveal() ?? '').split(',').map((key) => key.trim()).filter((key) => key !== '');
+  const apiKeys = splitApiKeys(config.apiKeys);
   if (apiKeys.length === 0 && options.authDisabled !== true) {
     throw new ParcError('CONFIG_INVALID', 'API_KEYS: is required: the proxy does not serve without API keys (comma-separated name:secret, secrets of 16+ characters)');
   }

@@ -7,6 +7,8 @@ import { parcNames } from '@parc/topology';
 import type { InjectedBackends, StoreBackend } from '../backends';
 import { activeParcsSpec, commonSpec, connectKafka, connectRedis, kafkaSpec, namespaceOf, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
 import { manageStage, type Closable } from '../lifecycle';
+import { mountDashboard, schedulerDashboardSource } from '../dashboard';
+import { proxySpec, splitApiKeys } from './proxy';
 import { parcCallerSpec } from './parc-caller';
 import { kafkaPartitionsSpec } from './shared';
 
@@ -62,6 +64,12 @@ export const schedulerSpec = {
     description:
       "local driver: the callers' CALLER_BATCH_SIZE (they inherit this environment). The scheduler plans a caller's parallelism as calls in flight and starts it with CALLER_CONCURRENCY = parallelism ÷ CALLER_BATCH_SIZE.",
   },
+  // The dashboard (/dashboard) is behind the same keys as the proxy's operator routes.
+  apiKeys: {
+    ...proxySpec.apiKeys,
+    description: "The proxy's API keys (`name:secret`, comma-separated): when set, /dashboard's state asks for one of them (an operator's, with OPERATOR_KEYS); unset: the dashboard is open to whoever reaches the scheduler's port.",
+  },
+  operatorKeys: { ...proxySpec.operatorKeys, description: 'Names of the keys that may open the dashboard (default: every key of API_KEYS).' },
   schedulerDecisionsKept: field.integer({ env: 'SCHEDULER_DECISIONS_KEPT', default: 600, min: 1, max: 100_000, description: 'Ticks the decision log keeps (GET /v1/scheduler/decisions).' }),
 };
 
@@ -152,6 +160,11 @@ export function mountScheduler(app: ServiceApp, config: SchedulerConfig, injecte
     { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' } } } } },
     async (request) => ({ decisions: (await decisions.recent(Number(request.query.limit ?? 20))).map((entry) => JSON.parse(entry) as DecisionEntry) }),
   );
+  mountDashboard(app, {
+    source: schedulerDashboardSource({ decisions, ledger: proxyRedis.ledger({ retentionMs: config.ledgerRetentionMs }), gate: proxyRedis.destinationGate() }),
+    apiKeys: splitApiKeys(config.apiKeys),
+    ...(config.operatorKeys ? { operatorKeys: config.operatorKeys } : {}),
+  });
   const createParcTopic = (parcId: string): Promise<void> => kafka.ensureQueue(parcNames(parcId, ns).requestsTopic, { partitions: config.kafkaPartitions });
   manageStage(app, {
     name: 'scheduler',

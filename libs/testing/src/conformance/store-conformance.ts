@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, QueueBackend } from '@parc/queue';
-import type { BatchGuard, DeadLetterStore, DecisionLog, IdempotencyStore, ParcRegistry, RequestLedger, StreamGuard } from '@parc/store';
+import type { BatchGuard, DeadLetterStore, DecisionLog, IdempotencyStore, ParcRegistry, RecentBatch, RequestLedger, StreamGuard } from '@parc/store';
 import { delay, waitFor } from './wait-for';
 
 /** The stores of one backend, as the store conformance suite uses them. */
@@ -13,10 +13,17 @@ export interface StoreSet {
   readonly parcRegistry: ParcRegistry;
 }
 
-export interface StoreConformanceTarget {
+export interface StoreConformanceTarget<Stores extends StoreSet = StoreSet> {
   readonly name: string;
   /** Fresh clients of the backend under test; the suite closes `backend` after each test. */
-  create(): Promise<StoreSet> | StoreSet;
+  create(): Promise<Stores> | Stores;
+  /**
+   * A ledger on `stores.backend` in a key space of its own, whose records expire `retentionMs`
+   * after their last change: its ledger-wide views (`recentBatches`) see only the test's batches,
+   * and expiry can be tested. Absent where `stores.ledger` is fresh with each `create` and never
+   * expires records (memory): the suite uses that ledger then, and leaves expiry untested.
+   */
+  readonly expiringLedger?: (stores: Stores, retentionMs: number) => RequestLedger;
 }
 
 const unique = (prefix: string): string => `${prefix}-${randomBytes(5).toString('hex')}`;
@@ -27,9 +34,9 @@ const unique = (prefix: string): string => `${prefix}-${randomBytes(5).toString(
  * keys (a batch accepted with its answer in one step, stream locks that expire, fenced writes and
  * resumable progress); dead letters with replay.
  */
-export function describeStoreConformance(target: StoreConformanceTarget): void {
+export function describeStoreConformance<Stores extends StoreSet>(target: StoreConformanceTarget<Stores>): void {
   describe(`store conformance: ${target.name}`, () => {
-    let stores: StoreSet;
+    let stores: Stores;
     let queue: string;
 
     beforeEach(async () => {
@@ -220,6 +227,101 @@ export function describeStoreConformance(target: StoreConformanceTarget): void {
       ]);
       expect(await stores.ledger.cancellationsAfter(log[0]?.position, 10)).toEqual([log[1]]);
     });
+
+    /** A ledger whose ledger-wide views see only this test's batches (see `expiringLedger`). */
+    const ledgerApart = (): RequestLedger => target.expiringLedger?.(stores, 60_000) ?? stores.ledger;
+    const batchIds = (batches: readonly RecentBatch[]): string[] => batches.map((batch) => batch.batchId);
+    const isoTime = expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/) as unknown as string;
+    const finalRecord = (id: string, batchId: string, status: 'succeeded' | 'failed' = 'succeeded', reason?: string) =>
+      reason === undefined ? { id, batchId, status, attempts: 1, result: '{}' } : { id, batchId, status, attempts: 1, result: '{}', reason };
+
+    it('lists the open batches newest started first, at most `limit`, each with its counts and whether sealed', async () => {
+      const ledger = ledgerApart();
+      const [first, second, third] = [unique('b'), unique('b'), unique('b')];
+      const [a1, a2, b1, c1] = [unique('a'), unique('a'), unique('b'), unique('c')];
+      // Apart in time: batches started in the same millisecond are ordered by id.
+      await ledger.accept(queue, [{ id: a1, batchId: first, payload: 'e' }]);
+      await delay(5);
+      await ledger.accept(queue, [{ id: b1, batchId: second, payload: 'e' }]);
+      await ledger.seal({ batchId: second }, queue);
+      await delay(5);
+      await ledger.accept(queue, [{ id: c1, batchId: third, payload: 'e' }]);
+      // The first grows after the others started and keeps its place; the third has every request
+      // final but is unsealed: it may still grow, so it is open.
+      await ledger.accept(queue, [{ id: a2, batchId: first, payload: 'e' }]);
+      await ledger.advance([{ id: a1, batchId: first, state: 'in_flight', attempt: 1 }]);
+      await ledger.finalize([finalRecord(c1, third)], queue);
+
+      const listed = await ledger.recentBatches(20, 60_000);
+      expect(batchIds(listed)).toEqual([third, second, first]);
+      expect(listed).toEqual([
+        { ...(await ledger.batch(third)), sealed: false, startedAt: isoTime },
+        { ...(await ledger.batch(second)), sealed: true, startedAt: isoTime },
+        { ...(await ledger.batch(first)), sealed: false, startedAt: isoTime },
+      ]);
+      expect(listed[0]).toMatchObject({ total: 1, complete: false, counts: { succeeded: 1 } });
+      expect(listed[2]).toMatchObject({ total: 2, complete: false, counts: { queued: 1, in_flight: 1, succeeded: 0 } });
+      expect(new Date(listed[0]?.startedAt ?? 0).getTime()).toBeGreaterThan(new Date(listed[1]?.startedAt ?? 0).getTime());
+      expect(new Date(listed[1]?.startedAt ?? 0).getTime()).toBeGreaterThan(new Date(listed[2]?.startedAt ?? 0).getTime());
+      expect(batchIds(await ledger.recentBatches(2, 60_000))).toEqual([third, second]);
+      expect(await ledger.recentBatches(0, 60_000)).toEqual([]);
+    });
+
+    it('moves a batch that completes from the open ones to the completed ones, with its final counts, for as long as asked', async () => {
+      const ledger = ledgerApart();
+      const [done, sealedLate, open, adopted] = [unique('b'), unique('b'), unique('b'), unique('b')];
+      const [d1, d2, s1, o1, x1] = [unique('d'), unique('d'), unique('s'), unique('o'), unique('x')];
+      await ledger.accept(queue, [d1, d2].map((id) => ({ id, batchId: done, payload: 'e' })));
+      await ledger.seal({ batchId: done }, queue);
+      await delay(5);
+      await ledger.accept(queue, [{ id: s1, batchId: sealedLate, payload: 'e' }]);
+      await delay(5);
+      await ledger.accept(queue, [{ id: o1, batchId: open, payload: 'e' }]);
+      await delay(5);
+      // A final record of a request the ledger never saw opens its batch too.
+      await ledger.finalize([finalRecord(x1, adopted, 'failed', 'cancelled')], queue);
+      expect(batchIds(await ledger.recentBatches(20, 60_000))).toEqual([adopted, open, sealedLate, done]);
+
+      // One completes with its last final record, the other at its seal, a little later.
+      await ledger.finalize([finalRecord(d1, done), finalRecord(d2, done, 'failed', 'attempts_exhausted')], queue);
+      await ledger.finalize([finalRecord(s1, sealedLate)], queue);
+      await delay(5);
+      await ledger.seal({ batchId: sealedLate }, queue);
+      const listed = await ledger.recentBatches(20, 60_000);
+      expect(batchIds(listed)).toEqual([adopted, open, sealedLate, done]);
+      expect(listed[3]).toEqual({ ...(await ledger.batch(done)), sealed: true, startedAt: isoTime, completedAt: isoTime });
+      expect(listed[3]).toMatchObject({ total: 2, complete: true, counts: { queued: 0, succeeded: 1, failed: 1 }, reasons: { attempts_exhausted: 1 } });
+      expect(listed[2]).toMatchObject({ total: 1, complete: true, sealed: true, counts: { succeeded: 1 } });
+      expect(listed[1]).toMatchObject({ total: 1, complete: false, sealed: false, counts: { queued: 1 } });
+      expect(listed[1]?.completedAt).toBeUndefined();
+      expect(listed[0]).toMatchObject({ total: 1, complete: false, sealed: false, counts: { queued: 0, failed: 1 }, reasons: { cancelled: 1 } });
+      expect(new Date(listed[2]?.completedAt ?? 0).getTime()).toBeGreaterThan(new Date(listed[3]?.completedAt ?? 0).getTime());
+      // At most `limit` of each: the newest started open one and the latest completed one.
+      expect(batchIds(await ledger.recentBatches(1, 60_000))).toEqual([adopted, sealedLate]);
+      await delay(60);
+      // Completed longer ago than asked: only the open ones are left.
+      expect(batchIds(await ledger.recentBatches(20, 30))).toEqual([adopted, open]);
+    });
+
+    const expiringLedger = target.expiringLedger;
+    if (expiringLedger !== undefined) {
+      it('lists no batch whose records expired, open or completed', async () => {
+        const ledger = expiringLedger(stores, 300);
+        const [open, done] = [unique('b'), unique('b')];
+        const finished = unique('r');
+        await ledger.accept(queue, [{ id: unique('r'), batchId: open, payload: 'e' }]);
+        await ledger.accept(queue, [{ id: finished, batchId: done, payload: 'e' }]);
+        await ledger.seal({ batchId: done }, queue);
+        await ledger.finalize([finalRecord(finished, done)], queue);
+        expect(batchIds(await ledger.recentBatches(20, 60_000)).sort()).toEqual([open, done].sort());
+        await delay(700);
+        expect(await ledger.batch(open)).toBeUndefined();
+        expect(await ledger.recentBatches(20, 60_000)).toEqual([]);
+        const fresh = unique('b');
+        await ledger.accept(queue, [{ id: unique('r'), batchId: fresh, payload: 'e' }]);
+        expect(batchIds(await ledger.recentBatches(20, 60_000))).toEqual([fresh]);
+      });
+    }
 
     const inboxLength = async (): Promise<number> => (await stores.backend.backlog(queue, 'g')).waiting;
     const requestsOf = (batchId: string, count: number) => Array.from({ length: count }, (_, i) => ({ id: unique(`r${i}`), batchId, payload: `e${i}` }));
