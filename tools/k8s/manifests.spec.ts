@@ -60,6 +60,17 @@ describe.each(KUSTOMIZATIONS)('%s', (dir) => {
     }
   });
 
+  it('annotates every Parc pod for Prometheus: scraped, on its http port, at /metrics', () => {
+    for (const workload of workloads.filter(isParcApp)) {
+      const template = workload.spec?.template as { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: (Container & { ports?: { name?: string; containerPort: number }[] })[] } };
+      const httpPort = template.spec?.containers?.[0]?.ports?.find((port) => port.name === 'http')?.containerPort;
+      expect({ workload: workload.metadata.name, annotations: template.metadata?.annotations }).toEqual({
+        workload: workload.metadata.name,
+        annotations: expect.objectContaining({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': '/metrics' }),
+      });
+    }
+  });
+
   it('sizes every container with requests and limits, the requests within the limits', () => {
     for (const workload of workloads) {
       for (const container of workload.spec?.template?.spec?.containers ?? []) {

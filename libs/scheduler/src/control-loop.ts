@@ -129,6 +129,7 @@ interface SchedulerGauges {
   readonly desired: Gauge<'stage'>;
   readonly actual: Gauge<'stage'>;
   readonly budget: Gauge<'resource' | 'kind'>;
+  readonly callerParallelism: Gauge<'parc'>;
 }
 
 function schedulerGauges(registry: Registry): SchedulerGauges {
@@ -136,6 +137,7 @@ function schedulerGauges(registry: Registry): SchedulerGauges {
     desired: registerOnce(registry, 'parc_scheduler_desired_instances', (r) => new Gauge({ name: 'parc_scheduler_desired_instances', help: 'Instances the latest plan wants per stage (p1/parc-caller for a Parc stage).', labelNames: ['stage'], registers: [r] })),
     actual: registerOnce(registry, 'parc_scheduler_actual_instances', (r) => new Gauge({ name: 'parc_scheduler_actual_instances', help: 'Instances running per stage when the latest plan was made.', labelNames: ['stage'], registers: [r] })),
     budget: registerOnce(registry, 'parc_scheduler_budget', (r) => new Gauge({ name: 'parc_scheduler_budget', help: 'Capacity available to Parc, what the latest plan reserves of it, and the CPU its instances used when the driver reads it (cpu in millicores, memory in MiB).', labelNames: ['resource', 'kind'], registers: [r] })),
+    callerParallelism: registerOnce(registry, 'parc_scheduler_caller_parallelism', (r) => new Gauge({ name: 'parc_scheduler_caller_parallelism', help: "Calls in flight the latest plan allows each of a Parc's parc-caller instances, per Parc (one series per Parc not removed).", labelNames: ['parc'], registers: [r] })),
   };
 }
 
@@ -146,6 +148,9 @@ function report(plan: Plan, observation: Observation, gauges: SchedulerGauges, l
     if (stage.desired !== stage.current) logger.info({ stage: stage.key, from: stage.current, to: stage.desired, reason: stage.reason }, 'scaling');
   }
   for (const parc of plan.parcs) if (parc.action !== 'keep') logger.info({ parc: parc.id, action: parc.action, reason: parc.reason }, 'Parc set change');
+  // Reset first: a removed Parc's series goes instead of staying at its last value.
+  gauges.callerParallelism.reset();
+  for (const parc of plan.parcs) if (parc.state !== 'removed') gauges.callerParallelism.set({ parc: parc.id }, parc.callerParallelism);
   gauges.budget.set({ resource: 'cpu', kind: 'capacity' }, observation.capacity.cpuMillis);
   gauges.budget.set({ resource: 'cpu', kind: 'planned' }, plan.budget.planned.cpuMillis);
   gauges.budget.set({ resource: 'memory', kind: 'capacity' }, observation.capacity.memoryMiB);

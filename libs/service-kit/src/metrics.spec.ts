@@ -1,5 +1,5 @@
 import { Counter, register as globalRegistry } from 'prom-client';
-import { createMetrics, registerOnce } from './index';
+import { buildServiceApp, createLogger, createMetrics, registerOnce } from './index';
 
 describe('createMetrics', () => {
   it('collects the default Node metrics, every series labelled with the service', async () => {
@@ -27,5 +27,37 @@ describe('registerOnce', () => {
     const create = (register: typeof registry) => new Counter({ name: 'parc_test_once_total', help: 'Once.', registers: [register] });
     const first = registerOnce(registry, 'parc_test_once_total', create);
     expect(registerOnce(registry, 'parc_test_once_total', create)).toBe(first);
+  });
+});
+
+describe('parc_ready', () => {
+  it('is 1 while every readiness check passes, 0 while one fails and once shutting down, read at each scrape', async () => {
+    let redisUp = true;
+    const app = buildServiceApp({
+      service: 'parc-caller',
+      logger: createLogger({ service: 'parc-caller', level: 'silent' }),
+      registry: createMetrics({ service: 'parc-caller' }),
+      readinessChecks: [
+        { name: 'http', check: () => undefined },
+        {
+          name: 'parc-redis',
+          check: () => {
+            if (!redisUp) throw new Error('ECONNREFUSED');
+          },
+        },
+      ],
+    });
+    const scrape = async () => (await app.inject({ method: 'GET', url: '/metrics' })).body.match(/^parc_ready\{service="parc-caller"\} (\d+)$/m)?.[1];
+    try {
+      expect(await scrape()).toBe('1');
+      redisUp = false;
+      expect(await scrape()).toBe('0');
+      redisUp = true;
+      expect(await scrape()).toBe('1');
+      app.readiness.markShuttingDown();
+      expect(await scrape()).toBe('0');
+    } finally {
+      await app.close();
+    }
   });
 });

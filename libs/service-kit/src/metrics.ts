@@ -1,4 +1,5 @@
-import { Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { Readiness } from './http/readiness';
 
 export interface MetricsOptions {
   /** Name of the service, added to every series as the `service` label. */
@@ -39,6 +40,28 @@ export function httpRequestDuration(registry: Registry): Histogram<'method' | 'r
         labelNames: ['method', 'route', 'status_code'],
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
         registers: [register],
+      }),
+  );
+}
+
+/**
+ * `parc_ready`: 1 while every readiness check passes (`/health/ready` would answer 200), 0 while
+ * one fails or the service is shutting down. The checks run when /metrics is scraped, as they do
+ * for the probe, so the value is as fresh as the scrape and alerting needs no probe of its own.
+ */
+export function readinessGauge(registry: Registry, readiness: Pick<Readiness, 'evaluate'>): Gauge {
+  return registerOnce(
+    registry,
+    'parc_ready',
+    (register) =>
+      new Gauge({
+        name: 'parc_ready',
+        help: 'Readiness of the service: 1 when every check of /health/ready passes, 0 when one fails (a backend unreachable, workers not started) or it is shutting down.',
+        registers: [register],
+        async collect() {
+          const report = await readiness.evaluate();
+          this.set(report.status === 'ok' ? 1 : 0);
+        },
       }),
   );
 }

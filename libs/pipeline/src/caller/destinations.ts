@@ -4,6 +4,7 @@ import { registerOnce, type CloseStep } from '@parc/service-kit';
 import type { CallOutcome, CallReport, DestinationGate, FlowLimits, OutcomeTally, WaitReason } from '@parc/store';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { startTicker } from '../common/ticker';
+import { watchBreakers } from './breaker-gauge';
 import { WaitingRoom, type Leave, type RoomAsk, type RoomDecision, type ToHold } from './waiting-room';
 
 /** The operator's limits (docs/destinations.md). */
@@ -116,9 +117,11 @@ export class DestinationControl {
   private readonly restrictedGauge: Gauge;
   private readonly heldGauge: Gauge;
   private room: WaitingRoom<unknown> | undefined;
+  private readonly unwatchBreakers: () => void;
 
   constructor(private readonly options: DestinationControlOptions) {
     const { registry } = options;
+    this.unwatchBreakers = watchBreakers(registry, { gate: options.gate, keys: [...options.policy.perOrigin.keys()] });
     this.waits = registerOnce(registry, 'parc_caller_destination_waits_total', (register) => new Counter({
       name: 'parc_caller_destination_waits_total',
       help: "Answers 'wait' from the destination gate (no attempt used; a request held in the waiting room may be told several times), by reason: rate, parallelism, paused, breaker_open, retry_after.",
@@ -289,6 +292,7 @@ export class DestinationControl {
     return {
       name: ticker.name,
       close: async () => {
+        this.unwatchBreakers();
         this.room?.close();
         this.heldGauge.set(0);
         await ticker.close();

@@ -4,7 +4,7 @@ import { ParcError, isParcError } from '@parc/errors';
 import fastify, { LogController, type FastifyInstance, type RawReplyDefaultExpression, type RawServerDefault } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
-import { httpRequestDuration } from '../metrics';
+import { httpRequestDuration, readinessGauge } from '../metrics';
 import { HEALTH_PATHS, healthPlugin } from './health-plugin';
 import { createReadiness, type Readiness, type ReadinessCheck } from './readiness';
 
@@ -78,6 +78,7 @@ export function buildServiceApp(options: ServiceAppOptions): ServiceApp {
     logController: new LogController({ disableRequestLogging: isQuiet }),
   });
   const readiness = createReadiness(options.readinessChecks);
+  readinessGauge(options.registry, readiness);
   app.decorate('readiness', { getter: () => readiness });
   app.decorate('metrics', { getter: () => options.registry });
   const fatal = createFatalChannel(options.logger);
