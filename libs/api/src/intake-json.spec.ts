@@ -76,16 +76,6 @@ describe('POST /v1/requests (JSON batch)', () => {
     expect(second?.callback).toEqual({ url: 'https://me.example.com/own' });
   });
 
-  it('takes the trace id from a valid traceparent, and makes one per request otherwise', async () => {
-    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    await postBatch(api, { requests: [{ url: URL_A }, { url: URL_A }] }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
-    await postBatch(api, { requests: [{ url: URL_A }, { url: URL_A }] }, { traceparent: 'garbage' });
-    const traces = (await api.drain()).map((delivery) => parseEnvelope(delivery.payload).traceId);
-    expect(traces.slice(0, 2)).toEqual([traceId, traceId]);
-    expect(new Set(traces.slice(2)).size).toBe(2);
-    expect(traces.slice(2)).not.toContain(traceId);
-  });
-
   it('counts accepted requests by key name and format, and batches, on the app registry', async () => {
     await postBatch(api, { requests: [{ url: URL_A }, { url: URL_A }] });
     await postBatch(api, { requests: [{ url: 'nope' }] });

@@ -4,6 +4,7 @@ import { resolveEnvelopeLimits, type EnvelopeLimits } from '@parc/envelope';
 import { ParcError } from '@parc/errors';
 import type { DeadLetterStore, DestinationGate, IdempotencyStore, RequestLedger } from '@parc/store';
 import { globalNames } from '@parc/topology';
+import { TRACING_OFF, type Tracing } from '@parc/tracing';
 import type { Registry } from 'prom-client';
 
 /** Limits of the intake API itself; per-request limits (URL, headers, body) are envelope limits. */
@@ -81,6 +82,8 @@ export interface PublicApiOptions {
   readonly resultsPollMs?: number;
   /** Injectable clock (epoch ms). */
   readonly now?: () => number;
+  /** Accept spans and trace contexts of accepted requests (docs/tracing.md); default off. */
+  readonly tracing?: Tracing;
 }
 
 /** Options that get a default when absent. */
@@ -96,7 +99,8 @@ type Defaulted =
   | 'ndjsonChunkSize'
   | 'ndjsonChunkMs'
   | 'docs'
-  | 'now';
+  | 'now'
+  | 'tracing';
 
 /** Options with every default applied, as the plugin uses them. */
 export type ResolvedApiOptions = Omit<PublicApiOptions, Defaulted | 'limits' | 'envelopeLimits'> &
@@ -152,5 +156,6 @@ export function resolveApiOptions(options: PublicApiOptions): ResolvedApiOptions
     ndjsonChunkMs: positive('ndjsonChunkMs', options.ndjsonChunkMs, 50),
     docs: options.docs ?? true,
     now: options.now ?? Date.now,
+    tracing: options.tracing ?? TRACING_OFF,
   };
 }

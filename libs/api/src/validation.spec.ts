@@ -30,7 +30,7 @@ const INVALID: readonly Case[] = [
         index: 0,
         path: 'requests[0].retries',
         message:
-          'is not a known field (unknown fields are rejected); expected one of: url, method, headers, body, bodyBase64, timeoutMs, retry, deadlineMs, delayMs, callback, metadata, flowControl',
+          'is not a known field (unknown fields are rejected); expected one of: url, method, headers, body, bodyBase64, timeoutMs, retry, deadlineMs, delayMs, callback, metadata, flowControl, propagateTrace',
       },
     ],
   },

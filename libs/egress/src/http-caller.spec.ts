@@ -7,6 +7,8 @@ import { DEFAULT_USER_AGENT } from './version';
 const LOOPBACK = EgressPolicy.fromAllowList(['127.0.0.1']);
 const decode = (base64: string | undefined): string => Buffer.from(base64 ?? '', 'base64').toString();
 const get = (url: string, timeoutMs = 2000): HttpRequest => ({ method: 'GET', url, headers: {}, timeoutMs });
+const TRACE = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'rojo=00f067aa0ba902b7' };
+const OWN_TRACEPARENT = '00-11111111111111111111111111111111-2222222222222222-01';
 
 describe('HttpCaller against the target server', () => {
   let target: TargetServer;
@@ -123,6 +125,24 @@ describe('HttpCaller against the target server', () => {
     const [seen] = target.callsFor('body');
     expect(seen).toMatchObject({ method: 'PUT', bodyBytes: 300 });
     expect(seen?.headers).toMatchObject({ 'content-type': 'application/octet-stream', 'x-trace': 'abc', 'user-agent': 'mine/1', 'content-length': '300' });
+  });
+
+  it.each<{ name: string; headers: Record<string, string>; sent: Record<string, string | undefined> }>([
+    { name: 'none of its own: traceparent and tracestate are added', headers: {}, sent: { traceparent: TRACE.traceparent, tracestate: TRACE.tracestate } },
+    { name: 'its own traceparent (any case): theirs is sent, nothing of Parc', headers: { TraceParent: OWN_TRACEPARENT }, sent: { traceparent: OWN_TRACEPARENT, tracestate: undefined } },
+    { name: 'its own tracestate only: Parc’s traceparent with their tracestate', headers: { tracestate: 'mine=1' }, sent: { traceparent: TRACE.traceparent, tracestate: 'mine=1' } },
+  ])('sends the trace context to a request with $name', async ({ headers, sent }) => {
+    expect((await caller.call({ ...get(target.urlFor('/', { key: 'traced' })), headers, trace: TRACE })).status).toBe(200);
+    const [seen] = target.callsFor('traced');
+    expect({ traceparent: seen?.headers['traceparent'], tracestate: seen?.headers['tracestate'] }).toEqual(sent);
+    expect(seen?.headers['user-agent']).toBe(DEFAULT_USER_AGENT);
+  });
+
+  it('sends no trace headers without a trace context', async () => {
+    expect((await caller.call(get(target.urlFor('/', { key: 'untraced' })))).status).toBe(200);
+    const [seen] = target.callsFor('untraced');
+    expect(seen?.headers).not.toHaveProperty('traceparent');
+    expect(seen?.headers).not.toHaveProperty('tracestate');
   });
 
   it('lets the caller cancel: the call rejects with the signal reason and records nothing', async () => {

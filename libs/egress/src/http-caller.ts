@@ -1,4 +1,4 @@
-import { HTTP_METHODS, type AttemptError, type AttemptRecord } from '@parc/envelope';
+import { HTTP_METHODS, type AttemptError, type AttemptRecord, type TraceContext } from '@parc/envelope';
 import { rootCertificates } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import { onAbort } from './abort';
@@ -22,6 +22,11 @@ export interface HttpRequest {
   readonly body?: Uint8Array;
   /** Bounds connect + response headers + response body (time spent queued for the host is not counted). */
   readonly timeoutMs: number;
+  /**
+   * The W3C trace context to send as `traceparent` (and `tracestate`), unless `headers` has a
+   * traceparent of its own: the user's header wins, and so does a tracestate of theirs.
+   */
+  readonly trace?: TraceContext;
 }
 
 /** Per call. */
@@ -106,8 +111,28 @@ function methodRefusal(method: string): AttemptError | undefined {
   return { code: 'invalid_request', message: `the method ${JSON.stringify(method)} is not one Parc performs (${HTTP_METHODS.join(', ')})` };
 }
 
-function hasHeader(headers: Readonly<Record<string, string>>, lowerName: string): boolean {
-  return Object.keys(headers).some((name) => name.toLowerCase() === lowerName);
+/**
+ * The headers sent: the request's own, plus Parc's User-Agent and the trace headers where the
+ * request has none of its own (header names are case-insensitive). One pass over the names.
+ */
+function outgoingHeaders(request: HttpRequest, userAgent: string): Readonly<Record<string, string>> {
+  let agent = false;
+  let parent = false;
+  let state = false;
+  for (const name of Object.keys(request.headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'user-agent') agent = true;
+    else if (lower === 'traceparent') parent = true;
+    else if (lower === 'tracestate') state = true;
+  }
+  const trace = parent ? undefined : request.trace;
+  if (agent && trace === undefined) return request.headers;
+  const added: Record<string, string> = agent ? {} : { 'user-agent': userAgent };
+  if (trace !== undefined) {
+    added['traceparent'] = trace.traceparent;
+    if (trace.tracestate !== undefined && !state) added['tracestate'] = trace.tracestate;
+  }
+  return { ...added, ...request.headers };
 }
 
 /**
@@ -235,7 +260,7 @@ export class HttpCaller {
     return {
       method: request.method,
       path: target.path,
-      headers: hasHeader(request.headers, 'user-agent') ? request.headers : { 'user-agent': this.userAgent, ...request.headers },
+      headers: outgoingHeaders(request, this.userAgent),
       body: body === undefined ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
       headersTimeout: request.timeoutMs,
       bodyTimeout: request.timeoutMs,

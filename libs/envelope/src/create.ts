@@ -2,7 +2,7 @@ import { DEFAULT_RETRY_POLICY, mergeRetryPolicy, type RetryPolicy } from '@parc/
 import type { FieldIssue } from '@parc/errors';
 import { newTraceId, newUlid } from './ids';
 import type { EnvelopeLimits } from './limits';
-import { ENVELOPE_VERSION, type Envelope, type EnvelopeCallback, type FlowControl, type HttpMethod } from './schema';
+import { ENVELOPE_VERSION, type Envelope, type EnvelopeCallback, type FlowControl, type HttpMethod, type TraceContext } from './schema';
 import { throwIfIssues, validateEnvelope } from './validate';
 
 /** Timeout of one attempt when the request names none. */
@@ -15,6 +15,8 @@ export interface RequestInput {
   readonly headers?: Record<string, string>;
   readonly bodyBase64?: string;
   readonly timeoutMs?: number;
+  /** false: the call carries no trace headers of Parc's (docs/tracing.md); default true. */
+  readonly propagateTrace?: boolean;
 }
 
 /** Everything a user may specify for one request. */
@@ -32,6 +34,8 @@ export interface EnvelopeInput {
   readonly batchId?: string;
   /** From an incoming `traceparent`; a new trace id when absent. */
   readonly traceId?: string;
+  /** The request's trace context (its trace id must be `traceId`). */
+  readonly trace?: TraceContext;
   /** Limits shared with the other requests of its key (docs/destinations.md). */
   readonly flowControl?: FlowControl;
 }
@@ -76,6 +80,7 @@ function buildEnvelope(input: EnvelopeInput, options: CreateEnvelopeOptions): En
     v: ENVELOPE_VERSION,
     id: newId(nowMs),
     traceId: input.traceId ?? (options.newTraceId ?? newTraceId)(),
+    ...(input.trace !== undefined ? { trace: input.trace } : {}),
     batchId: input.batchId ?? newId(nowMs),
     acceptedAt: iso(nowMs),
     ...(delayMs !== undefined && delayMs > 0 ? { notBefore: iso(nowMs + delayMs) } : {}),
@@ -86,6 +91,7 @@ function buildEnvelope(input: EnvelopeInput, options: CreateEnvelopeOptions): En
       headers: { ...request.headers },
       ...(request.bodyBase64 !== undefined ? { bodyBase64: request.bodyBase64 } : {}),
       timeoutMs: request.timeoutMs ?? options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ...(request.propagateTrace === false ? { propagateTrace: false } : {}),
     },
     policy: mergeRetryPolicy(input.policy, mergeRetryPolicy(options.defaultPolicy, DEFAULT_RETRY_POLICY)),
     ...(callback !== undefined ? { callback } : {}),

@@ -109,6 +109,15 @@ function flowControlIssues(value: unknown): FieldIssue[] {
   return [{ path: 'flowControl.periodMs', message: 'is the window of rate: give rate with it, or leave it out' }];
 }
 
+/** The trace context names the envelope's own trace: a stage parenting its span on it stays in that trace. */
+function traceIssues(envelope: Fields): FieldIssue[] {
+  const trace = asFields(envelope['trace']);
+  const traceparent = trace?.['traceparent'];
+  const traceId = envelope['traceId'];
+  if (typeof traceparent !== 'string' || typeof traceId !== 'string' || traceparent.slice(3, 35) === traceId) return [];
+  return [{ path: 'trace.traceparent', message: `must carry the envelope's traceId (${traceId.slice(0, 32)})` }];
+}
+
 /** Every semantic problem of a would-be envelope; `schemaIssues` are the schema's findings so far. */
 export function envelopeRuleIssues(value: unknown, limits: EnvelopeLimits, schemaIssues: readonly FieldIssue[]): FieldIssue[] {
   const envelope = asFields(value);
@@ -126,5 +135,6 @@ export function envelopeRuleIssues(value: unknown, limits: EnvelopeLimits, schem
     ...metadataIssues(envelope['metadata'], limits),
     ...attemptIssues(envelope['attempts'], maxAttempts, limits),
     ...flowControlIssues(envelope['flowControl']),
+    ...traceIssues(envelope),
   ];
 }

@@ -23,6 +23,10 @@ export const SUPPORTED_ENVELOPE_VERSIONS: readonly number[] = Object.freeze([ENV
 export const ULID_PATTERN = '^[0-7][0-9A-HJKMNP-TV-Z]{25}$';
 /** W3C trace-context trace-id: 32 lowercase hex characters, not all zero. */
 export const TRACE_ID_PATTERN = '^(?!0{32}$)[0-9a-f]{32}$';
+/** W3C trace-context `traceparent`, version 00: version, trace-id, parent span id (neither all zero), flags. */
+export const TRACEPARENT_PATTERN = '^00-(?!0{32}-)[0-9a-f]{32}-(?!0{16}-)[0-9a-f]{16}-[0-9a-f]{2}$';
+/** The longest `tracestate` kept (W3C: 32 list members; vendors may cut it at 512 characters). */
+export const MAX_TRACESTATE_LENGTH = 512;
 /** What `Date.prototype.toISOString()` produces: UTC with a `Z`, optional milliseconds. */
 export const UTC_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,3})?Z$';
 /** RFC 9110 `token`: the grammar of header names (methods are limited further, to {@link HTTP_METHODS}). */
@@ -50,6 +54,7 @@ export const FLOW_KEY_PATTERN = '^[\\x21-\\x7E]+$';
 export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = Object.freeze({
   [ULID_PATTERN]: 'must be a ULID (26 characters of Crockford base32, e.g. 01ARZ3NDEKTSV4RRFFQ69G5FAV)',
   [TRACE_ID_PATTERN]: 'must be 32 lowercase hexadecimal characters, not all zero (a W3C trace-context trace-id)',
+  [TRACEPARENT_PATTERN]: 'must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
   [UTC_TIMESTAMP_PATTERN]: 'must be an ISO-8601 UTC timestamp such as 2025-01-31T12:00:00.000Z',
   [FLOW_KEY_PATTERN]: 'must be printable ASCII without spaces, e.g. partner-42 or https://api.example.com',
 });
@@ -99,6 +104,9 @@ export const EnvelopeRequestSchema = Type.Object(
     headers: RequestHeadersSchema,
     bodyBase64: Type.Optional(Type.String({ contentEncoding: 'base64', description: 'Request body bytes, base64' })),
     timeoutMs: Type.Integer({ minimum: 1, description: 'Time allowed for one attempt, headers and body' }),
+    propagateTrace: Type.Optional(
+      Type.Boolean({ description: 'false: no traceparent/tracestate header is added to the call (written only when false)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -192,12 +200,27 @@ export const FlowWaitSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The request's place in its trace (docs/tracing.md): the `traceparent` of the span the proxy
+ * accepted it under (or, with tracing off, of the client's or a new trace with a fresh span id),
+ * and the client's `tracestate` when it continues the client's trace. Set once, at intake; the
+ * trace id in it is the envelope's `traceId`. Every later stage's span is a child of it.
+ */
+export const TraceContextSchema = Type.Object(
+  {
+    traceparent: Type.String({ pattern: TRACEPARENT_PATTERN, description: 'W3C traceparent (version 00)' }),
+    tracestate: Type.Optional(Type.String({ maxLength: MAX_TRACESTATE_LENGTH, description: 'W3C tracestate, as the client sent it' })),
+  },
+  { additionalProperties: false },
+);
+
 /** Version 1 of the self-contained request envelope. */
 export const EnvelopeSchema = Type.Object(
   {
     v: Type.Literal(ENVELOPE_VERSION),
     id: Ulid('Request id (ULID, time-sortable)'),
     traceId: Type.String({ pattern: TRACE_ID_PATTERN, description: 'W3C trace-context trace-id' }),
+    trace: Type.Optional(TraceContextSchema),
     batchId: Ulid('Id of the batch the request came in (ULID)'),
     acceptedAt: Timestamp('When the proxy accepted the request'),
     notBefore: Type.Optional(Timestamp('First attempt not before this time')),
@@ -221,4 +244,5 @@ export type Attempt = Static<typeof AttemptSchema>;
 export type AttemptError = NonNullable<Attempt['error']>;
 export type FlowControl = Static<typeof FlowControlSchema>;
 export type FlowWait = Static<typeof FlowWaitSchema>;
+export type TraceContext = Static<typeof TraceContextSchema>;
 export type ResponseHeaders = Static<typeof ResponseHeadersSchema>;

@@ -54,7 +54,7 @@ describe('validateEnvelope', () => {
     // Schema: structure, types, unknown fields
     { name: 'missing id', change: (e) => delete e.id, path: 'id', message: 'is required' },
     { name: 'unknown top-level field', change: (e) => (e.priority = 1), path: 'priority', message: /^is not a known field \(unknown fields are rejected\); expected one of: v, id, / },
-    { name: 'unknown request field', change: (e) => (e.request.body = 'x'), path: 'request.body', message: /expected one of: method, url, headers, bodyBase64, timeoutMs$/ },
+    { name: 'unknown request field', change: (e) => (e.request.body = 'x'), path: 'request.body', message: /expected one of: method, url, headers, bodyBase64, timeoutMs, propagateTrace$/ },
     { name: 'timeout as a string is not coerced', change: (e) => (e.request.timeoutMs = '5000'), path: 'request.timeoutMs', message: 'must be an integer' },
     { name: 'fractional timeout', change: (e) => (e.request.timeoutMs = 1.5), path: 'request.timeoutMs', message: 'must be an integer' },
     { name: 'zero timeout', change: (e) => (e.request.timeoutMs = 0), path: 'request.timeoutMs', message: 'must be at least 1' },

@@ -3,6 +3,7 @@ import type { WebhookSecret } from '@parc/webhooks';
 import type { HttpCaller } from '@parc/egress';
 import type { Registry } from 'prom-client';
 import type { QueueLogger } from '@parc/queue';
+import type { Tracing } from '@parc/tracing';
 import type { MemoryBackend } from './pipeline.fixture';
 import { startParcCaller, startParcIncoming, startParcOutgoing, startProxyStore, startResponder, type Worker } from './index';
 import { DEFAULT_CALLBACK_RETRY_POLICY } from './responder';
@@ -16,6 +17,7 @@ export interface EmbeddedPipelineOptions {
   readonly logger?: QueueLogger;
   readonly callerBatchSize?: number;
   readonly callerConcurrency?: number;
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function startEmbeddedPipeline(options: EmbeddedPipelineOptions): P
   const global = globalNames();
   const names = parcNames('p1');
   const ledger = backend.ledger();
-  const common = { ...(registry ? { registry } : {}), ...(logger ? { logger } : {}) };
+  const common = { ...(registry ? { registry } : {}), ...(logger ? { logger } : {}), ...(options.tracing ? { tracing: options.tracing } : {}) };
   const active = () => ['p1'];
   const delayed = backend.delayedQueue(names.delayed, names.due);
   return Promise.all([

@@ -1,5 +1,5 @@
 import { ParcError } from '@parc/errors';
-import { finalResult, type Envelope, type EnvelopeCallback, type FinalOutcome } from '@parc/envelope';
+import { finalResult, type Envelope, type EnvelopeCallback, type FinalOutcome, type TraceContext } from '@parc/envelope';
 import type { FinalReason } from '@parc/backoff';
 
 /**
@@ -12,6 +12,8 @@ export interface ResponseHeader {
   readonly id: string;
   readonly batchId: string;
   readonly traceId: string;
+  /** The envelope's trace context: the responder's spans and the callback's traceparent hang from it. */
+  readonly trace?: TraceContext;
   readonly status: 'succeeded' | 'failed';
   readonly reason?: FinalReason;
   /** Attempts made in total. */
@@ -37,6 +39,7 @@ export function encodeResponse(envelope: Envelope, outcome: FinalOutcome, comple
     id: envelope.id,
     batchId: envelope.batchId,
     traceId: envelope.traceId,
+    ...(envelope.trace !== undefined ? { trace: envelope.trace } : {}),
     status: outcome.status,
     ...(outcome.status === 'failed' ? { reason: outcome.reason } : {}),
     attempts: envelope.attempts.length,
@@ -77,6 +80,8 @@ export interface CallbackJob {
   readonly attempt: number;
   /** For log lines; optional so that jobs written without it still work. */
   readonly traceId?: string;
+  /** The request's trace context: the parent of the delivery's span, and the callback's traceparent. */
+  readonly trace?: TraceContext;
 }
 
 /** The callback job for a final result, as the responder enqueues it. */
@@ -88,6 +93,7 @@ export function callbackJobFor(header: ResponseHeader, callback: EnvelopeCallbac
     body: result,
     attempt: 0,
     traceId: header.traceId,
+    ...(header.trace !== undefined ? { trace: header.trace } : {}),
   };
 }
 

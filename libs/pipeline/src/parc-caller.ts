@@ -1,6 +1,7 @@
 import { appendAttempt, deadlineAtMs, requestBodyBytes, serializeEnvelope, type AttemptRecord, type EndReason, type Envelope } from '@parc/envelope';
 import type { DelayedQueue, QueueBackend } from '@parc/queue';
 import type { RequestLedger } from '@parc/store';
+import { endSpan, type Tracing } from '@parc/tracing';
 import type { ParcNames } from '@parc/topology';
 import { startParts, type Worker } from './common/worker';
 import { startRelay, type RelayContext } from './common/relay';
@@ -9,6 +10,7 @@ import { callMetrics, observeCall, type CallMetrics } from './common/metrics';
 import type { BatchOutput } from './common/output';
 import type { HttpCallPort } from './common/http';
 import { checkTunables, stageContext, type StageContext, type StageOptions } from './common/stage-options';
+import { callSpan, endCallSpan, outboundTrace } from './common/tracing';
 import type { Admitted, DestinationControl, Waiting } from './caller/destinations';
 import type { Leave } from './caller/waiting-room';
 
@@ -120,7 +122,7 @@ async function handleBatch(
   const call = async (admitted: Admitted<Parsed>): Promise<void> => {
     let record: AttemptRecord | undefined;
     try {
-      record = await perform(options.http, admitted.item.envelope, calls, relay);
+      record = await perform(options.http, admitted.item.envelope, calls, relay, ctx.tracing);
     } finally {
       // The lease goes back as soon as this call ends, not when the batch does.
       destinations?.control.finished(admitted, record);
@@ -201,15 +203,26 @@ function pastDeadline(envelope: Envelope, nowMs: number): boolean {
   return deadline !== undefined && nowMs > deadline;
 }
 
-/** One call: cut short when the drain ends, given up at once on close while not sent yet (queued for its host). */
-async function perform(http: HttpCallPort, envelope: Envelope, metrics: CallMetrics, relay: RelayContext): Promise<AttemptRecord> {
+/**
+ * One call: cut short when the drain ends, given up at once on close while not sent yet (queued
+ * for its host). It carries the request's trace headers unless the request switched them off;
+ * with tracing on, the attempt has a span of its own, which the target sees as its parent.
+ */
+async function perform(http: HttpCallPort, envelope: Envelope, metrics: CallMetrics, relay: RelayContext, tracing: Tracing): Promise<AttemptRecord> {
   const { method, url, headers, timeoutMs } = envelope.request;
   const body = requestBodyBytes(envelope);
+  const span = tracing.enabled ? callSpan(tracing, `${STAGE} attempt`, envelope.trace, { method, url, requestId: envelope.id, attempt: envelope.attempts.length + 1 }) : undefined;
+  const trace = envelope.request.propagateTrace === false ? undefined : outboundTrace(span, envelope.trace);
+  const call = { method, url, headers, timeoutMs, ...(body === undefined ? {} : { body }), ...(trace === undefined ? {} : { trace }) };
   metrics.inFlight.inc();
   try {
-    const record = await http.call(body === undefined ? { method, url, headers, timeoutMs } : { method, url, headers, body, timeoutMs }, relay.signal, { unsent: relay.closing });
+    const record = await http.call(call, relay.signal, { unsent: relay.closing });
     observeCall(metrics, record);
+    if (span !== undefined) endCallSpan(span, record);
     return record;
+  } catch (error) {
+    if (span !== undefined) endSpan(span, error);
+    throw error;
   } finally {
     metrics.inFlight.dec();
   }

@@ -8,6 +8,7 @@ import { startRelay, type Relay } from './common/relay';
 import { startTicker } from './common/ticker';
 import { parseBatch } from './common/parse';
 import { WatermarkGate } from './common/watermark';
+import { batchSpans, requestSpan } from './common/tracing';
 import { checkTunables, stageContext, type StageContext, type StageOptions } from './common/stage-options';
 
 export interface ParcIncomingOptions extends StageOptions {
@@ -91,15 +92,18 @@ function startIncomingRelay(
       const nowMs = now();
       let ready = 0;
       let later = 0;
+      const spans = batchSpans(ctx, out);
       for (const { delivery, envelope } of parseBatch(batch, STAGE, logger, metrics)) {
         const notBeforeMs = envelope.notBefore === undefined ? undefined : Date.parse(envelope.notBefore);
-        if (notBeforeMs !== undefined && notBeforeMs > nowMs) {
+        const delay = notBeforeMs !== undefined && notBeforeMs > nowMs;
+        if (delay) {
           out.schedule(delayed, { id: envelope.id, payload: delivery.payload, dueAtMs: notBeforeMs });
           later++;
         } else {
           out.publish(parc, names.ready, { payload: delivery.payload, key: envelope.id });
           ready++;
         }
+        if (spans !== undefined) spans.add(requestSpan(ctx.tracing, STAGE, envelope, delay ? 'delayed' : 'ready'));
       }
       gate.added(ready);
       metrics.messages.inc({ stage: STAGE, outcome: 'delayed' }, later);

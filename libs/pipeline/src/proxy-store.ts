@@ -3,6 +3,7 @@ import { parcNames, pickParc } from '@parc/topology';
 import { startParts, type Worker } from './common/worker';
 import { startRelay } from './common/relay';
 import { checkTunables, stageContext, type StageOptions } from './common/stage-options';
+import { batchSpans, envelopeOfPayload, requestSpan } from './common/tracing';
 
 export interface ProxyStoreOptions extends StageOptions {
   /** The proxy's Redis: holds the inbox. */
@@ -52,6 +53,7 @@ export async function startProxyStore(options: ProxyStoreOptions): Promise<Worke
         metrics,
         handle: (batch, out) => {
           const parcs = options.activeParcIds();
+          const spans = batchSpans(ctx, out);
           for (const delivery of batch) {
             // The proxy keys every inbox entry by request id; without one (never expected) the
             // entry is still routed, by its delivery id, rather than held up.
@@ -59,6 +61,9 @@ export async function startProxyStore(options: ProxyStoreOptions): Promise<Worke
             if (key === undefined) logger.warn({ stage: STAGE, deliveryId: delivery.id }, 'inbox entry without a request id key');
             const topic = topicOf(pickParc(key ?? delivery.id, parcs));
             out.publish(options.requests, topic, key === undefined ? { payload: delivery.payload } : { payload: delivery.payload, key });
+            if (spans !== undefined) {
+              spans.add(requestSpan(ctx.tracing, STAGE, envelopeOfPayload(delivery.payload) ?? { id: key ?? delivery.id }, 'routed'));
+            }
           }
           metrics.messages.inc({ stage: STAGE, outcome: 'routed' }, batch.length);
         },

@@ -8,6 +8,7 @@ import { mountParcOutgoing, parcOutgoingSpec } from './stages/parc-outgoing';
 import { mountProxy, proxySpec, splitApiKeys } from './stages/proxy';
 import { embeddedDashboardSource, mountDashboard } from './dashboard';
 import { namespaceOf } from './infrastructure';
+import { appTracing } from './tracing';
 import { mountProxyStore, proxyStoreSpec } from './stages/proxy-store';
 import { mountResponder, responderSpec, webhookSecretsFrom } from './stages/responder';
 
@@ -59,6 +60,11 @@ export function buildEmbeddedApp(config: EmbeddedConfig, deps: ServiceDeps = {})
   const authDisabled = !config.apiKeys && LOOPBACK.has(config.host);
 
   const app = buildServiceApp(resolveServiceDeps('parc-embedded', config, deps));
+  // One tracing for every stage of the process, named after it (the stages would name it after the first one).
+  appTracing(app, config, 'parc-embedded');
+  // Registered first: Fastify runs a root's onClose hooks last-registered first, so the memory
+  // backends close after every stage's workers (whose hooks come later) have stopped.
+  app.addHook('onClose', close);
   mountProxy(app, stageConfig, backends, { authDisabled });
   mountProxyStore(app, stageConfig, backends);
   mountParcIncoming(app, stageConfig, backends);
@@ -71,7 +77,5 @@ export function buildEmbeddedApp(config: EmbeddedConfig, deps: ServiceDeps = {})
     apiKeys: splitApiKeys(config.apiKeys),
     ...(config.operatorKeys ? { operatorKeys: config.operatorKeys } : {}),
   });
-  // Registered last, so it runs after every stage's workers have stopped.
-  app.addHook('onClose', close);
   return generatedSecret === undefined ? { app, authDisabled } : { app, generatedSecret, authDisabled };
 }

@@ -1,9 +1,10 @@
 import type { RetryPolicy } from '@parc/backoff';
-import { createEnvelope, type Envelope, type EnvelopeInput, type EnvelopeLimits } from '@parc/envelope';
+import { createEnvelope, type Envelope, type EnvelopeInput, type EnvelopeLimits, type TraceContext } from '@parc/envelope';
 import { isParcError, type FieldIssue } from '@parc/errors';
+import { SPAN_ATTRIBUTES, TRACING_OFF, TraceIds, endSpan, type SpanGroup, type Tracing } from '@parc/tracing';
 import type { CallbackSpec, RequestSpec, RetrySpec } from '../schemas/request-spec';
 import { mergeSpec, originOf, type BatchContext, type Origin } from './merge';
-import { pooledTraceIds } from './trace-ids';
+import { acceptTrace, type ClientTrace } from './trace';
 
 /** Deployment settings the conversion applies. */
 export interface ConverterSettings {
@@ -11,13 +12,21 @@ export interface ConverterSettings {
   readonly defaultPolicy?: Partial<RetryPolicy>;
   readonly defaultTimeoutMs?: number;
   readonly defaultDeadlineMs?: number;
+  /** Spans of accepted requests (docs/tracing.md); default off. */
+  readonly tracing?: Tracing;
 }
 
 /** Ids shared by every request of one submission. */
 export interface SubmissionIds {
   readonly batchId: string;
-  /** From the client's `traceparent`; each request gets its own when absent. */
-  readonly traceId?: string;
+  /** The client's trace context, from a valid `traceparent` (and its `tracestate`). */
+  readonly client?: ClientTrace;
+  /**
+   * True when the submission is a single request (a JSON batch of one): it continues the client's
+   * trace. Otherwise every request starts a trace of its own (linked to the client's when tracing
+   * is on), so that a batch of 100,000 requests does not become one giant trace.
+   */
+  readonly oneRequest?: boolean;
 }
 
 /** A problem with one request, at an API path relative to the spec, and where it was written. */
@@ -59,13 +68,29 @@ function policyOf(retry: RetrySpec | undefined): Partial<RetryPolicy> | undefine
  * names with the layer (item, defaults, batch) that caused it.
  */
 export class SpecConverter {
-  private readonly newTraceId = pooledTraceIds();
+  private readonly traceIds = new TraceIds();
+  private readonly tracing: Tracing;
 
-  constructor(private readonly settings: ConverterSettings) {}
+  constructor(private readonly settings: ConverterSettings) {
+    this.tracing = settings.tracing ?? TRACING_OFF;
+  }
 
-  /** Converts one item; `nowMs` is the acceptance time shared by the submission. */
-  convert(item: RequestSpec, batch: BatchContext, ids: SubmissionIds, nowMs: number): Conversion {
-    return this.run(item, batch, ids, nowMs);
+  /**
+   * Converts one item; `nowMs` is the acceptance time shared by the submission. With tracing on,
+   * the request's accept span is added to `spans` when it converts (the caller ends them once the
+   * requests are stored), or ended at once when there is no group.
+   */
+  convert(item: RequestSpec, batch: BatchContext, ids: SubmissionIds, nowMs: number, spans?: SpanGroup): Conversion {
+    const { traceId, trace, span } = acceptTrace(this.tracing, this.traceIds, ids);
+    const conversion = this.run(item, batch, ids, nowMs, { traceId, trace });
+    if (span === undefined) return conversion;
+    if (!conversion.ok) endSpan(span, 'the request is invalid');
+    else {
+      span.setAttribute(SPAN_ATTRIBUTES.requestId, conversion.envelope.id);
+      if (spans === undefined) span.end();
+      else spans.add(span);
+    }
+    return conversion;
   }
 
   /**
@@ -73,23 +98,31 @@ export class SpecConverter {
    * probe request with it: the callback rules are the envelope's, applied in one place.
    */
   callbackIssues(callback: CallbackSpec): FieldIssue[] {
-    const probe = this.run({ url: PROBE_URL }, { callback }, { batchId: PROBE_ID }, 0, () => PROBE_ID);
+    const probe = this.run({ url: PROBE_URL }, { callback }, { batchId: PROBE_ID }, 0, { traceId: this.traceIds.traceId() }, () => PROBE_ID);
     return probe.ok ? [] : probe.issues.filter(({ path }) => path.startsWith('callback')).map(({ path, message }) => ({ path, message }));
   }
 
-  private run(item: RequestSpec, batch: BatchContext, ids: SubmissionIds, nowMs: number, newId?: (nowMs: number) => string): Conversion {
+  private run(
+    item: RequestSpec,
+    batch: BatchContext,
+    ids: SubmissionIds,
+    nowMs: number,
+    trace: { readonly traceId: string; readonly trace?: TraceContext },
+    newId?: (nowMs: number) => string,
+  ): Conversion {
     const spec = mergeSpec(item, batch);
     const issues: FieldIssue[] = [];
     const bodyBase64 = this.bodyOf(spec, issues);
     const input: EnvelopeInput = {
-      request: { method: spec.method ?? 'GET', url: spec.url, headers: spec.headers, bodyBase64, timeoutMs: spec.timeoutMs },
+      request: { method: spec.method ?? 'GET', url: spec.url, headers: spec.headers, bodyBase64, timeoutMs: spec.timeoutMs, propagateTrace: spec.propagateTrace },
       policy: policyOf(spec.retry),
       callback: spec.callback,
       metadata: spec.metadata,
       delayMs: spec.delayMs,
       deadlineMs: spec.deadlineMs ?? this.defaultDeadline(spec.delayMs),
       batchId: ids.batchId,
-      traceId: ids.traceId,
+      traceId: trace.traceId,
+      trace: trace.trace,
       flowControl: spec.flowControl,
     };
     let envelope: Envelope | undefined;
@@ -97,7 +130,6 @@ export class SpecConverter {
       envelope = createEnvelope(input, {
         nowMs,
         newId,
-        newTraceId: this.newTraceId,
         limits: this.settings.envelopeLimits,
         defaultPolicy: this.settings.defaultPolicy,
         defaultTimeoutMs: this.settings.defaultTimeoutMs,

@@ -10,6 +10,7 @@ import { apiKeyName } from '../request-context';
 import type { CallbackSpec } from '../schemas/request-spec';
 import type { Validation } from '../validation';
 import type { SpecConverter, SubmissionIds } from './converter';
+import { clientTraceOf } from './trace';
 
 /** What the intake handlers share, built once per API instance. */
 export interface IntakeDeps {
@@ -21,14 +22,14 @@ export interface IntakeDeps {
   readonly metrics: ApiMetrics;
 }
 
-/** W3C trace-context `traceparent`: version 00–fe, trace id, parent id, flags. */
-const TRACEPARENT = /^(?!ff)[\da-f]{2}-(?!0{32})([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
-
-/** A new batch id, and the client's trace id when it sent a valid `traceparent`. */
-export function submissionIds(request: FastifyRequest, nowMs: number): SubmissionIds {
-  const header = request.headers['traceparent'];
-  const traceId = typeof header === 'string' ? TRACEPARENT.exec(header.trim())?.[1] : undefined;
-  return traceId === undefined ? { batchId: newUlid(nowMs) } : { batchId: newUlid(nowMs), traceId };
+/**
+ * A new batch id, and the client's trace context when it sent a valid `traceparent`;
+ * `oneRequest` when the submission is known to hold a single request (it then continues the
+ * client's trace, see {@link SubmissionIds}).
+ */
+export function submissionIds(request: FastifyRequest, nowMs: number, oneRequest = false): SubmissionIds {
+  const client = clientTraceOf(request.headers);
+  return client === undefined ? { batchId: newUlid(nowMs) } : { batchId: newUlid(nowMs), client, oneRequest };
 }
 
 /**
@@ -53,7 +54,7 @@ export function sendAccepted(
   deps: IntakeDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  summary: { readonly format: IntakeFormat; readonly batchId: string; readonly accepted: number; readonly rejected?: number },
+  summary: { readonly format: IntakeFormat; readonly batchId: string; readonly accepted: number; readonly rejected?: number; readonly ids?: SubmissionIds },
   response: string,
 ): FastifyReply {
   const apiKey = apiKeyName(request);
@@ -61,7 +62,9 @@ export function sendAccepted(
   deps.metrics.accepted.inc({ api_key: apiKey, format }, accepted);
   deps.metrics.batches.inc({ format });
   deps.metrics.intakeSeconds.observe({ format }, reply.elapsedTime / 1000);
-  request.log.info({ batchId, apiKey, format, accepted, ...(rejected === undefined ? {} : { rejected }) }, 'batch accepted');
+  // The client's trace id puts the batch in the client's trace, even where its requests start their own.
+  const traceId = summary.ids?.client?.parent.traceId;
+  request.log.info({ batchId, apiKey, format, accepted, ...(rejected === undefined ? {} : { rejected }), ...(traceId === undefined ? {} : { traceId }) }, 'batch accepted');
   return reply.code(202).type('application/json; charset=utf-8').send(response);
 }
 

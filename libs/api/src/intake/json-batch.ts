@@ -1,5 +1,6 @@
 import { describeIssues, serializeEnvelope } from '@parc/envelope';
 import { ParcError } from '@parc/errors';
+import type { SpanGroup } from '@parc/tracing';
 import type { AcceptedRequest } from '@parc/store';
 import type { BatchSubmission } from '../schemas/bodies';
 import type { ApiIssue, IssueCheck } from '../validation';
@@ -73,10 +74,11 @@ export interface JsonBatchTools {
 /**
  * Checks and converts a whole JSON batch, all or nothing: every item becomes a serialised
  * envelope, or nothing does and the error lists the problems of every item (schema and
- * semantic ones together). Synchronous: no awaits per item.
+ * semantic ones together). Synchronous: no awaits per item. With tracing on, each converted
+ * request's accept span joins `spans`.
  * @throws ParcError REQUEST_INVALID with one detail per problem (`index`, `path`, `message`).
  */
-export function buildJsonBatch(body: unknown, tools: JsonBatchTools, ids: SubmissionIds, nowMs: number): AcceptedRequest[] {
+export function buildJsonBatch(body: unknown, tools: JsonBatchTools, ids: SubmissionIds, nowMs: number, spans?: SpanGroup): AcceptedRequest[] {
   const collector = new IssueCollector();
   const checked = tools.checkBatch(body);
   const items = (body as { requests?: unknown } | null)?.requests;
@@ -91,7 +93,7 @@ export function buildJsonBatch(body: unknown, tools: JsonBatchTools, ids: Submis
   const agreement = new FlowAgreement();
   submission.requests.forEach((item, index) => {
     if (collector.isInvalid(index)) return;
-    const result = tools.converter.convert(item, batch, ids, nowMs);
+    const result = tools.converter.convert(item, batch, ids, nowMs, spans);
     const disagreement = result.ok ? agreement.check(result.envelope, `requests[${index}]`) : undefined;
     if (!result.ok) collector.addConverted(index, result.issues);
     else if (disagreement !== undefined) collector.addConverted(index, [{ ...disagreement, origin: 'item' }]);

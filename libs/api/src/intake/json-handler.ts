@@ -1,10 +1,12 @@
 import { ParcError } from '@parc/errors';
+import { SpanGroup } from '@parc/tracing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusal, sendReplay } from '../idempotency';
 import { fingerprintOf } from '../request-context';
 import { acceptRequests, batchCallbackOf, idempotencyKeyOf, sealBatch, sendAccepted, submissionIds, type IntakeDeps } from './intake-deps';
 import type { BatchSubmission } from '../schemas/bodies';
 import { buildJsonBatch } from './json-batch';
+import type { SubmissionIds } from './converter';
 
 /** Refuses a batch with too many requests before anything else looks at it: 413 naming the limit. */
 export function checkBatchSize(deps: IntakeDeps, body: unknown): void {
@@ -28,8 +30,22 @@ export function checkBatchSize(deps: IntakeDeps, body: unknown): void {
 export async function handleJsonSubmission(deps: IntakeDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   checkBatchSize(deps, request.body);
   const nowMs = deps.options.now();
-  const ids = submissionIds(request, nowMs);
-  const accepted = buildJsonBatch(request.body, { checkBatch: deps.validation.batch, converter: deps.converter }, ids, nowMs);
+  const requests = (request.body as { requests?: unknown } | null)?.requests;
+  const ids = submissionIds(request, nowMs, Array.isArray(requests) && requests.length === 1);
+  // The accept spans (tracing on) end once the requests are stored, or with the error that refused them.
+  const spans = deps.options.tracing.enabled ? new SpanGroup() : undefined;
+  try {
+    const reply202 = await acceptJsonBatch(deps, request, reply, ids, nowMs, spans);
+    spans?.end();
+    return reply202;
+  } catch (error) {
+    spans?.end(error);
+    throw error;
+  }
+}
+
+async function acceptJsonBatch(deps: IntakeDeps, request: FastifyRequest, reply: FastifyReply, ids: SubmissionIds, nowMs: number, spans: SpanGroup | undefined): Promise<FastifyReply> {
+  const accepted = buildJsonBatch(request.body, { checkBatch: deps.validation.batch, converter: deps.converter }, ids, nowMs, spans);
   const batchCallback = batchCallbackOf(deps, request, (request.body as BatchSubmission).batchCallback);
   const response = JSON.stringify({ batchId: ids.batchId, ids: accepted.map((item) => item.id) });
   const key = idempotencyKeyOf(deps, request);
@@ -43,5 +59,5 @@ export async function handleJsonSubmission(deps: IntakeDeps, request: FastifyReq
   }
   if (outcome.kind !== 'accepted') throw refusal(outcome);
   await sealBatch(deps, ids.batchId, batchCallback);
-  return sendAccepted(deps, request, reply, { format: 'json', batchId: ids.batchId, accepted: accepted.length }, response);
+  return sendAccepted(deps, request, reply, { format: 'json', batchId: ids.batchId, accepted: accepted.length, ids }, response);
 }

@@ -139,6 +139,6 @@ async function acceptStream(
   // after a crash in between resumes (and seals) rather than replays an unsealed batch.
   if (accepted.length > 0) await sealBatch(deps, ids.batchId, batchCallback);
   await keyed?.hold.complete(keyed.fingerprint.digest('hex'), response);
-  const summary = { format: 'ndjson', batchId: ids.batchId, accepted: accepted.length - session.resumedIds, rejected: session.rejected.length } as const;
+  const summary = { format: 'ndjson', batchId: ids.batchId, accepted: accepted.length - session.resumedIds, rejected: session.rejected.length, ids } as const;
   return sendAccepted(deps, request, reply, summary, response);
 }

@@ -59,6 +59,12 @@ const specFields = {
     description:
       "Limits shared by every request of the key (default key: the URL's origin), across all callers and Parcs; a request waiting for capacity uses no attempt and keeps its deadline. Requests of one key in one submission must agree on the limits.",
   }),
+  propagateTrace: Type.Optional(
+    Type.Boolean({
+      description:
+        "Send the request's W3C traceparent (and tracestate) to the target (default true). A traceparent header of your own is sent as given either way.",
+    }),
+  ),
 };
 
 /** One HTTP request for Parc to perform. */

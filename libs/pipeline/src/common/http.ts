@@ -1,4 +1,4 @@
-import type { AttemptRecord } from '@parc/envelope';
+import type { AttemptRecord, TraceContext } from '@parc/envelope';
 
 /** One outbound HTTP request, as `@parc/egress`'s HttpCaller takes it. */
 export interface OutboundCall {
@@ -7,6 +7,8 @@ export interface OutboundCall {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: Uint8Array;
   readonly timeoutMs: number;
+  /** Sent as `traceparent`/`tracestate` unless `headers` has a traceparent of its own. */
+  readonly trace?: TraceContext;
 }
 
 /**

@@ -9,6 +9,7 @@ export class BatchOutput {
   private readonly published = new Map<QueueBackend, Map<string, OutboundMessage[]>>();
   private readonly scheduled = new Map<DelayedQueue, DelayedItem[]>();
   private readonly writes: (() => Promise<unknown>)[] = [];
+  private settledListeners: ((error?: unknown) => void)[] = [];
 
   publish(backend: QueueBackend, queue: string, message: OutboundMessage): void {
     let queues = this.published.get(backend);
@@ -29,7 +30,22 @@ export class BatchOutput {
     this.writes.push(task);
   }
 
-  /** Resolves once every collected write is durable; rejects if any failed (nothing is acked). */
+  /** Called once with the batch's fate: durable (no error), or failed and left for redelivery (spans end here). */
+  onSettled(listener: (error?: unknown) => void): void {
+    this.settledListeners.push(listener);
+  }
+
+  /** Tells the listeners how the batch ended; only the first call counts. */
+  settle(error?: unknown): void {
+    const listeners = this.settledListeners;
+    this.settledListeners = [];
+    for (const listener of listeners) listener(error);
+  }
+
+  /**
+   * Resolves once every collected write is durable; rejects if any failed (nothing is acked).
+   * Either way the batch is settled.
+   */
   async flush(): Promise<void> {
     const pending: Promise<unknown>[] = [];
     for (const [backend, queues] of this.published) {
@@ -37,6 +53,12 @@ export class BatchOutput {
     }
     for (const [delayed, items] of this.scheduled) pending.push(delayed.schedule(items));
     for (const task of this.writes) pending.push(task());
-    await Promise.all(pending);
+    try {
+      await Promise.all(pending);
+    } catch (error) {
+      this.settle(error);
+      throw error;
+    }
+    this.settle();
   }
 }

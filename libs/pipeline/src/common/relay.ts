@@ -65,7 +65,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     handler: async (batch) => {
       const started = performance.now();
       const out = new BatchOutput();
-      await options.handle(batch, out, context);
+      try {
+        await options.handle(batch, out, context);
+      } catch (error) {
+        out.settle(error);
+        throw error;
+      }
       await out.flush();
       metrics.batchSeconds.observe({ stage }, (performance.now() - started) / 1000);
     },

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { silentLogger, type QueueLogger } from '@parc/queue';
 import { ParcError } from '@parc/errors';
+import { TRACING_OFF, type Tracing } from '@parc/tracing';
 import { stageMetrics, type StageMetrics } from './metrics';
 
 /** Options every worker takes. */
@@ -13,6 +14,8 @@ export interface StageOptions {
   readonly now?: () => number;
   /** How long close() lets running handlers finish before aborting them (default 5000 ms). */
   readonly drainMs?: number;
+  /** Spans per request (docs/tracing.md); default off. */
+  readonly tracing?: Tracing;
 }
 
 /** Stage options with defaults applied. */
@@ -22,6 +25,7 @@ export interface StageContext {
   readonly metrics: StageMetrics;
   readonly now: () => number;
   readonly drainMs: number;
+  readonly tracing: Tracing;
 }
 
 export function stageContext(options: StageOptions): StageContext {
@@ -32,6 +36,7 @@ export function stageContext(options: StageOptions): StageContext {
     metrics: stageMetrics(registry),
     now: options.now ?? Date.now,
     drainMs: options.drainMs ?? 5_000,
+    tracing: options.tracing ?? TRACING_OFF,
   };
 }
 

@@ -4,6 +4,7 @@ import type { BatchOutput } from '../common/output';
 import { requestFields, type Parsed } from '../common/parse';
 import { publishFinal, STAGE, type OutgoingDeps } from './deps';
 import { verdictFor } from './verdict';
+import { batchSpans, requestSpan } from '../common/tracing';
 
 interface Retry {
   readonly item: Parsed;
@@ -25,13 +26,16 @@ export async function handleDone(deps: OutgoingDeps, items: readonly Parsed[], o
   const nowMs = deps.ctx.now();
   const retries: Retry[] = [];
   let staleCount = 0;
+  const spans = batchSpans(deps.ctx, out);
   for (const [index, item] of items.entries()) {
     if (stale[index] === true) {
       staleCount++;
       deps.ctx.logger.info({ stage: STAGE, ...requestFields(item.envelope), attempts: item.envelope.attempts.length }, 'dropping a stale outcome: the request has moved past this attempt');
+      spans?.add(requestSpan(deps.ctx.tracing, STAGE, item.envelope, 'stale'));
       continue;
     }
     const verdict = verdictFor(item.envelope, nowMs, deps.random);
+    spans?.add(requestSpan(deps.ctx.tracing, STAGE, item.envelope, verdict.kind === 'final' ? verdict.outcome.status : cancelled.has(item.envelope.id) ? 'cancelled' : 'retry'));
     if (verdict.kind === 'final') publishFinal(deps, out, item.envelope, verdict.outcome, nowMs);
     else retries.push({ item, retryAtMs: verdict.retryAtMs });
   }

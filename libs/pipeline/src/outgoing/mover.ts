@@ -4,6 +4,7 @@ import { startPromoter } from '../common/promoter';
 import { startRelay } from '../common/relay';
 import { parseBatch, refsOf } from '../common/parse';
 import { publishFinal, STAGE, type OutgoingDeps } from './deps';
+import { batchSpans, requestSpan } from '../common/tracing';
 
 export interface MoverSettings {
   readonly tickMs: number;
@@ -50,9 +51,11 @@ export function startDueRelay(deps: OutgoingDeps, settings: MoverSettings): Prom
       const cancelled = await deps.ledger.cancelled(refsOf(items));
       const parcs = deps.activeParcIds();
       const nowMs = ctx.now();
+      const spans = batchSpans(ctx, out);
       for (const { envelope, delivery } of items) {
         if (cancelled.has(envelope.id)) publishFinal(deps, out, envelope, { status: 'failed', reason: 'cancelled' }, nowMs);
         else out.publish(deps.kafka, deps.requestsTopicOf(pickParc(envelope.id, parcs)), { payload: delivery.payload, key: envelope.id });
+        spans?.add(requestSpan(ctx.tracing, stage, envelope, cancelled.has(envelope.id) ? 'cancelled' : 'requeued'));
       }
       ctx.metrics.messages.inc({ stage, outcome: 'requeued' }, items.length - cancelled.size);
     },

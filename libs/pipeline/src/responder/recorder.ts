@@ -4,7 +4,8 @@ import type { FinalRecord, RequestLedger } from '@parc/store';
 import type { Relay } from '../common/relay';
 import { startRelay } from '../common/relay';
 import type { StageContext } from '../common/stage-options';
-import { callbackJobFor, decodeResponse } from '../messages';
+import { callbackJobFor, decodeResponse, type ResponseHeader } from '../messages';
+import { batchSpans, requestSpan } from '../common/tracing';
 
 export interface RecorderSettings {
   readonly kafka: QueueBackend;
@@ -38,9 +39,12 @@ export function startRecorder(ctx: StageContext, settings: RecorderSettings): Pr
     metrics,
     handle: (batch, out) => {
       const records: FinalRecord[] = [];
+      const spans = batchSpans(ctx, out);
       for (const delivery of batch) {
         try {
-          records.push(recordOf(delivery.payload));
+          const { header, result } = decodeResponse(delivery.payload);
+          records.push(recordOf(header, result));
+          spans?.add(requestSpan(ctx.tracing, STAGE, header, header.status));
         } catch (error) {
           if (!isParcError(error, 'ENVELOPE_MALFORMED')) throw error;
           metrics.messages.inc({ stage: STAGE, outcome: 'malformed' });
@@ -57,8 +61,7 @@ export function startRecorder(ctx: StageContext, settings: RecorderSettings): Pr
   });
 }
 
-function recordOf(payload: string): FinalRecord {
-  const { header, result } = decodeResponse(payload);
+function recordOf(header: ResponseHeader, result: string): FinalRecord {
   const record = { id: header.id, batchId: header.batchId, status: header.status, attempts: header.attempts, result, ...(header.reason === undefined ? {} : { reason: header.reason }) };
   return header.callback === undefined ? record : { ...record, callback: JSON.stringify(callbackJobFor(header, header.callback, result)) };
 }

@@ -5,11 +5,13 @@ import type { AttemptRecord } from '@parc/envelope';
 import type { DelayedQueue, Delivery, QueueBackend } from '@parc/queue';
 import type { DeadLetter, DeadLetterStore } from '@parc/store';
 import { registerOnce } from '@parc/service-kit';
+import { endSpan } from '@parc/tracing';
 import { signWebhook, type WebhookSecret } from '@parc/webhooks';
 import { startRelay, type Relay, type RelayContext } from '../common/relay';
 import type { BatchOutput } from '../common/output';
 import type { HttpCallPort } from '../common/http';
 import { callMetrics, observeCall, type CallMetrics } from '../common/metrics';
+import { callSpan, endCallSpan, outboundTrace } from '../common/tracing';
 import type { StageContext } from '../common/stage-options';
 import { parseCallbackJob, type CallbackJob } from '../messages';
 
@@ -63,7 +65,7 @@ export function startSender(ctx: StageContext, settings: SenderSettings): Promis
     metrics: ctx.metrics,
     handle: async (batch, out, relay) => {
       const jobs = readJobs(ctx, batch);
-      const sent = await Promise.all(jobs.map(async (job) => ({ job, record: await send(settings, ctx.now(), job, calls, relay) })));
+      const sent = await Promise.all(jobs.map(async (job) => ({ job, record: await send(settings, ctx, job, calls, relay) })));
       if (relay.signal.aborted) throw new Error(`${STAGE} closing: callbacks aborted, batch left for redelivery`);
       const dead = settle(ctx, settings, sent, out);
       if (dead.length > 0) {
@@ -88,15 +90,27 @@ function readJobs(ctx: StageContext, batch: readonly Delivery[]): CallbackJob[] 
   return jobs;
 }
 
-async function send(settings: SenderSettings, nowMs: number, job: CallbackJob, metrics: CallMetrics, relay: RelayContext): Promise<AttemptRecord> {
-  const signature = signWebhook({ id: job.id, nowMs, body: job.body, secrets: settings.secrets });
+/**
+ * One signed POST. It carries the request's traceparent (a user's own callback header wins); with
+ * tracing on, the delivery has a span of its own, which the receiver sees as its parent.
+ */
+async function send(settings: SenderSettings, ctx: StageContext, job: CallbackJob, metrics: CallMetrics, relay: RelayContext): Promise<AttemptRecord> {
+  const signature = signWebhook({ id: job.id, nowMs: ctx.now(), body: job.body, secrets: settings.secrets });
   const userHeaders = Object.entries(job.headers ?? {}).filter(([name]) => !OWN_HEADERS.has(name.toLowerCase()));
   const headers = { ...Object.fromEntries(userHeaders), 'content-type': 'application/json', ...signature };
+  const { tracing } = ctx;
+  const span = tracing.enabled ? callSpan(tracing, `${STAGE} deliver`, job.trace, { method: 'POST', url: job.url, requestId: job.id, attempt: job.attempt + 1 }) : undefined;
+  const trace = outboundTrace(span, job.trace);
   metrics.inFlight.inc();
   try {
-    const record = await settings.http.call({ method: 'POST', url: job.url, headers, body: Buffer.from(job.body), timeoutMs: settings.timeoutMs }, relay.signal);
+    const call = { method: 'POST', url: job.url, headers, body: Buffer.from(job.body), timeoutMs: settings.timeoutMs, ...(trace === undefined ? {} : { trace }) };
+    const record = await settings.http.call(call, relay.signal);
     observeCall(metrics, record);
+    if (span !== undefined) endCallSpan(span, record);
     return record;
+  } catch (error) {
+    if (span !== undefined) endSpan(span, error);
+    throw error;
   } finally {
     metrics.inFlight.dec();
   }

@@ -3,12 +3,14 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectRedis, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
+import { appTracing, tracingSpec } from '../tracing';
 import { manageStage, watch } from '../lifecycle';
 import { callerMaxConcurrentPerHost, createHttpCaller, outboundSpec } from '../outbound';
 import { destinationPolicy, destinationSpec, gateSettings } from '../destinations';
 
 export const parcCallerSpec = {
   ...commonSpec,
+  ...tracingSpec,
   ...parcRedisSpec,
   ...proxyRedisSpec,
   ...outboundSpec,
@@ -28,6 +30,7 @@ export type ParcCallerConfig = ConfigOf<typeof parcCallerSpec>;
 
 /** parc-caller: `ready` → the HTTP call (egress policy, timeouts, body cap) → `done`. */
 export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injected: InjectedBackends = {}): void {
+  const tracing = appTracing(app, config, 'parc-caller');
   const ns = namespaceOf(config);
   const names = parcNames(config.parcId, ns);
   const http = createHttpCaller(config, config.callerBatchSize * config.callerConcurrency);
@@ -61,6 +64,7 @@ export function mountParcCaller(app: ServiceApp, config: ParcCallerConfig, injec
         concurrency: config.callerConcurrency,
         logger: app.log,
         registry: app.metrics,
+        tracing,
       }),
     ],
   });

@@ -3,11 +3,13 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectKafka, connectRedis, kafkaSpec, parcRedisSpec } from '../infrastructure';
+import { appTracing, tracingSpec } from '../tracing';
 import { manageStage, watch } from '../lifecycle';
 import { kafkaPartitionsSpec } from './shared';
 
 export const parcIncomingSpec = {
   ...commonSpec,
+  ...tracingSpec,
   ...parcRedisSpec,
   ...kafkaSpec,
   ...kafkaPartitionsSpec,
@@ -24,6 +26,7 @@ export type ParcIncomingConfig = ConfigOf<typeof parcIncomingSpec>;
 
 /** parc-incoming: the Parc's Kafka requests topic → its Redis `ready` (or delayed set). */
 export function mountParcIncoming(app: ServiceApp, config: ParcIncomingConfig, injected: InjectedBackends = {}): void {
+  const tracing = appTracing(app, config, 'parc-incoming');
   const ns = namespaceOf(config);
   const names = parcNames(config.parcId, ns);
   const parcRedis = injected.parcRedis ?? connectRedis(config.parcRedisUrl, `parc-incoming.${config.parcId}`, config, app.log);
@@ -50,6 +53,7 @@ export function mountParcIncoming(app: ServiceApp, config: ParcIncomingConfig, i
           highWatermark: config.readyHighWatermark,
           logger: app.log,
           registry: app.metrics,
+          tracing,
         }),
       ];
     },

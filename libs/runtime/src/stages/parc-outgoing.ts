@@ -3,12 +3,14 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, parcRedisSpec, proxyRedisSpec } from '../infrastructure';
+import { appTracing, tracingSpec } from '../tracing';
 import { manageStage, watch } from '../lifecycle';
 import { PARC_RECORD_REFRESH_MS, startParcDirectory } from '../parc-directory';
 import { kafkaPartitionsSpec } from './shared';
 
 export const parcOutgoingSpec = {
   ...commonSpec,
+  ...tracingSpec,
   ...parcRedisSpec,
   ...proxyRedisSpec,
   ...kafkaSpec,
@@ -22,6 +24,7 @@ export type ParcOutgoingConfig = ConfigOf<typeof parcOutgoingSpec>;
 
 /** parc-outgoing: `done` → final results to Kafka `responses`; retries wait, then go back to Kafka. */
 export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, injected: InjectedBackends = {}): void {
+  const tracing = appTracing(app, config, 'parc-outgoing');
   const ns = namespaceOf(config);
   const names = parcNames(config.parcId, ns);
   const global = globalNames(ns);
@@ -54,6 +57,7 @@ export function mountParcOutgoing(app: ServiceApp, config: ParcOutgoingConfig, i
           moverTickMs: config.moverTickMs,
           logger: app.log,
           registry: app.metrics,
+          tracing,
         }),
         directory,
       ];

@@ -3,12 +3,14 @@ import { field, type ConfigOf, type ServiceApp } from '@parc/service-kit';
 import { globalNames, parcNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, activeParcsSpec, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
+import { appTracing, tracingSpec } from '../tracing';
 import { manageStage, watch } from '../lifecycle';
 import { PARC_RECORD_REFRESH_MS, startParcDirectory } from '../parc-directory';
 import { kafkaPartitionsSpec } from './shared';
 
 export const proxyStoreSpec = {
   ...commonSpec,
+  ...tracingSpec,
   ...proxyRedisSpec,
   ...kafkaSpec,
   ...activeParcsSpec,
@@ -21,6 +23,7 @@ export type ProxyStoreConfig = ConfigOf<typeof proxyStoreSpec>;
 
 /** proxy-store: the proxy's inbox → the Kafka requests topic of an active Parc. */
 export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injected: InjectedBackends = {}): void {
+  const tracing = appTracing(app, config, 'proxy-store');
   const ns = namespaceOf(config);
   const proxyRedis = injected.proxyRedis ?? connectRedis(config.proxyRedisUrl, 'proxy-store', config, app.log);
   const kafka = injected.kafka ?? connectKafka(config, 'proxy-store', app.log);
@@ -45,6 +48,7 @@ export function mountProxyStore(app: ServiceApp, config: ProxyStoreConfig, injec
           concurrency: config.proxyStoreConcurrency,
           logger: app.log,
           registry: app.metrics,
+          tracing,
         }),
         directory,
       ];

@@ -6,12 +6,14 @@ import { field, type ConfigOf, type Secret, type ServiceApp } from '@parc/servic
 import { globalNames } from '@parc/topology';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, connectRedis, namespaceOf, proxyRedisSpec } from '../infrastructure';
+import { appTracing, tracingSpec } from '../tracing';
 import { manageStage } from '../lifecycle';
 
 const KIB = 1024;
 
 export const proxySpec = {
   ...commonSpec,
+  ...tracingSpec,
   ...proxyRedisSpec,
   apiKeys: field.secret({
     env: 'API_KEYS',
@@ -61,6 +63,7 @@ export interface ProxyMountOptions {
 
 /** The proxy: the public API (intake, status, cancellation, dead letters, OpenAPI) on the proxy's Redis. */
 export function mountProxy(app: ServiceApp, config: ProxyConfig, injected: InjectedBackends = {}, options: ProxyMountOptions = {}): void {
+  const tracing = appTracing(app, config, 'proxy');
   const names = globalNames(namespaceOf(config));
   const apiKeys = splitApiKeys(config.apiKeys);
   if (apiKeys.length === 0 && options.authDisabled !== true) {
@@ -101,5 +104,6 @@ export function mountProxy(app: ServiceApp, config: ProxyConfig, injected: Injec
     retryAfterSeconds: config.retryAfterSeconds,
     retryAfterMaxSeconds: config.retryAfterMaxSeconds,
     idempotencyTtlMs: config.idempotencyTtlMs,
+    tracing,
   });
 }

@@ -5,12 +5,14 @@ import { globalNames } from '@parc/topology';
 import { parseWebhookSecrets, type WebhookSecret } from '@parc/webhooks';
 import type { InjectedBackends } from '../backends';
 import { commonSpec, namespaceOf, connectKafka, connectRedis, kafkaSpec, proxyRedisSpec } from '../infrastructure';
+import { appTracing, tracingSpec } from '../tracing';
 import { manageStage, watch } from '../lifecycle';
 import { createHttpCaller, outboundSpec } from '../outbound';
 import { kafkaPartitionsSpec } from './shared';
 
 export const responderSpec = {
   ...commonSpec,
+  ...tracingSpec,
   ...proxyRedisSpec,
   ...kafkaSpec,
   ...kafkaPartitionsSpec,
@@ -45,6 +47,7 @@ export function webhookSecretsFrom(text: string): readonly WebhookSecret[] {
 
 /** responder: Kafka `responses` → stored result + one signed callback per request (retried, dead-lettered). */
 export function mountResponder(app: ServiceApp, config: ResponderConfig, injected: InjectedBackends = {}): void {
+  const tracing = appTracing(app, config, 'responder');
   const ns = namespaceOf(config);
   const global = globalNames(ns);
   const secrets = webhookSecretsFrom(config.webhookSecrets.reveal());
@@ -78,6 +81,7 @@ export function mountResponder(app: ServiceApp, config: ResponderConfig, injecte
           concurrency: config.kafkaPartitions,
           logger: app.log,
           registry: app.metrics,
+          tracing,
         }),
       ];
     },
