@@ -181,7 +181,8 @@ export class TickHistory {
   view(input: { readonly nowMs: number; readonly source: DashboardView['source']; readonly rateWindowMs?: number; readonly batches?: readonly BatchStatus[]; readonly destinations?: readonly DestinationState[] }): DashboardView {
     const newest = this.ticks.at(-1);
     const rateWindowMs = input.rateWindowMs ?? 5_000;
-    const base = newest === undefined ? undefined : (this.ticks.find((tick) => tick.atMs >= newest.atMs - rateWindowMs && tick !== newest) ?? undefined);
+    // The oldest tick within the rate window, other than the newest itself.
+    const base = newest === undefined ? undefined : this.ticks.find((tick) => tick.atMs >= newest.atMs - rateWindowMs && tick !== newest);
     return {
       atMs: input.nowMs,
       source: input.source,
