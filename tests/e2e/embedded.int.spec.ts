@@ -44,7 +44,9 @@ describe('the embedded mode (npm start): every stage in one process on the memor
     await new Promise((resolve) => setTimeout(resolve, 500));
     const verdict = verifyRun({ ids, requests, receiver, secrets: WEBHOOK_SECRET, strict: true });
     expect(verdict.problems.slice(0, 20)).toEqual([]);
-    expect(target.calls.length).toBe(expectedCalls(requests));
+    // Every attempt reached the target once, except connect timeouts, which may not have arrived.
+    expect(target.calls.length).toBeLessThanOrEqual(expectedCalls(requests));
+    expect(target.calls.length).toBeGreaterThanOrEqual(expectedCalls(requests) - verdict.connectTimeouts);
   }, 180_000);
 
   it('serves the dashboard at /dashboard, behind the API key, drawn from its own queues: the batch reaches 100 %', async () => {

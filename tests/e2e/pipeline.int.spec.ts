@@ -98,11 +98,13 @@ describe(`the pipeline end to end: six processes on Redis ${process.env['PARC_TE
     const calls = target.calls.length;
     console.info(
       `[e2e] ${REQUESTS} requests: accepted in ${acceptedMs} ms, all callbacks in ${doneMs} ms (${Math.round((REQUESTS * 1000) / doneMs)} req/s); ` +
-        `target calls ${calls} (expected ${expectedCalls(requests)}), callback deliveries ${receiver.deliveries.length}, problems ${verdict.problems.length}; retries at most ${verdict.maxRetryLatenessMs} ms after their backoff allowed`,
+        `target calls ${calls} (expected ${expectedCalls(requests)}, ${verdict.connectTimeouts} of them connect timeouts), callback deliveries ${receiver.deliveries.length}, problems ${verdict.problems.length}; retries at most ${verdict.maxRetryLatenessMs} ms after their backoff allowed`,
     );
     expect(verdict.problems.slice(0, 20)).toEqual([]);
     expect(verdict.missing).toBe(0);
-    expect(calls).toBe(expectedCalls(requests));
+    // Every attempt reached the target once, except connect timeouts, which may not have arrived.
+    expect(calls).toBeLessThanOrEqual(expectedCalls(requests));
+    expect(calls).toBeGreaterThanOrEqual(expectedCalls(requests) - verdict.connectTimeouts);
 
     const batch = (await (await fetch(`${stack.proxyUrl}/v1/batches/${batchIds[0]}`, { headers: json })).json()) as { total: number; counts: Record<string, number> };
     expect(batch.total).toBe(BATCH);

@@ -30,6 +30,12 @@ export interface Verdict {
   /** Deliveries beyond one accepted callback per request (redeliveries after faults). */
   readonly extraDeliveries: number;
   readonly missing: number;
+  /**
+   * Attempts that ended `connect_timeout`: the target may never have seen them (on a loaded machine
+   * its accept can take longer than the request's timeout), so target-side call counts may fall
+   * short of the attempts by at most this many.
+   */
+  readonly connectTimeouts: number;
 }
 
 
@@ -50,6 +56,7 @@ export function verifyRun(options: {
   let extraDeliveries = 0;
   let missing = 0;
   let maxRetryLatenessMs = 0;
+  let connectTimeouts = 0;
   options.ids.forEach((id, i) => {
     const expected = (options.requests[i] as ScenarioRequest).expected;
     const deliveries = accepted.get(id) ?? [];
@@ -67,8 +74,9 @@ export function verifyRun(options: {
     const result = JSON.parse((deliveries[0] as { body: string }).body) as Result;
     problems.push(...checkResult(id, result, expected, options.strict));
     maxRetryLatenessMs = Math.max(maxRetryLatenessMs, retryLateness(result.attempts, expected));
+    connectTimeouts += result.attempts.filter((attempt) => attempt.error?.code === 'connect_timeout').length;
   });
-  return { problems, extraDeliveries, missing, maxRetryLatenessMs };
+  return { problems, extraDeliveries, missing, maxRetryLatenessMs, connectTimeouts };
 }
 
 /**
