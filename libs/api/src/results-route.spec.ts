@@ -44,6 +44,21 @@ describe('GET /v1/batches/:id/results', () => {
     expect(lines((await results(batchId, '?wait=true')).body).map((r) => r.id)).toEqual(ids);
   });
 
+  it('goes on past a page whose earliest results are past their retention, leaving only those out', async () => {
+    api = await buildTestApi();
+    const { batchId, ids } = (await postBatch(api, { requests: Array.from({ length: 600 }, (_, n) => ({ url: `https://api.example.com/${n}` })) })).json() as { batchId: string; ids: string[] };
+    await api.ledger.finalize(ids.map((id) => ({ id, batchId, status: 'succeeded' as const, attempts: 1, result: JSON.stringify({ id }) })), CALLBACKS);
+    // The first ten requests' records expired (the Redis ledger's TTL) while the batch's did not:
+    // the first page of 500 holds 490 results, and is still not the last.
+    const expired = new Set(ids.slice(0, 10));
+    const results500 = api.ledger.results.bind(api.ledger);
+    api.ledger.results = async (batch, cursor, limit) => {
+      const page = await results500(batch, cursor, limit);
+      return { ...page, results: page.results.filter((r) => !expired.has(r.id)) };
+    };
+    expect(lines((await results(batchId)).body).map((r) => r.id)).toEqual(ids.slice(10));
+  });
+
   it('says so when the batch is unknown or past its retention, and when a cursor is not one of its lines', async () => {
     api = await buildTestApi();
     const unknown = await results('01ARZ3NDEKTSV4RRFFQ69G5FAV');

@@ -141,7 +141,7 @@ export class MemoryLedger implements RequestLedger {
       const result = this.entries.get(id)?.result;
       return result === undefined ? [] : [{ id, result }];
     });
-    return { results, cursor: ids.length === 0 ? cursor : String(from + ids.length) };
+    return { results, cursor: ids.length === 0 ? cursor : String(from + ids.length), scanned: ids.length };
   }
 
   async resultCursor(id: string): Promise<string | undefined> {

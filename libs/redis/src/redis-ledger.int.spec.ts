@@ -90,4 +90,21 @@ describe('RedisLedger batch index', () => {
     expect(await redis.exists(openKey(), completedKey())).toBe(0);
     expect(await ledger.recentBatches(20, 60_000)).toEqual([]);
   });
+
+  it('counts a result whose request expired as scanned, so that paging goes on past it', async () => {
+    const batchId = unique('b');
+    const [early, late] = [unique('r'), unique('r')];
+    await ledger.accept(queue, [{ id: early, batchId, payload: 'e' }, { id: late, batchId, payload: 'e' }]);
+    await ledger.finalize([finalRecord(early, batchId)], queue);
+    await delay(RETENTION_MS / 2);
+    await ledger.finalize([finalRecord(late, batchId)], queue); // keeps the batch and its results index alive
+    // The early request's record expires first (its TTL counts from its own last change).
+    for (let waited = 0; (await redis.exists(`${prefix}:req:${early}`)) === 1; waited += 20) {
+      if (waited > 5_000) throw new Error('the early request never expired');
+      await delay(20);
+    }
+    const page = await ledger.results(batchId, undefined, 2);
+    expect(page.scanned).toBe(2);
+    expect(page.results.map((r) => r.id)).toEqual([late]);
+  });
 });

@@ -119,7 +119,7 @@ export class RedisLedger implements RequestLedger {
 
   async results(batchId: string, cursor: string | undefined, limit: number): Promise<ResultPage> {
     const entries = (await this.redis.xrange(this.resultsKey(batchId), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', limit)) as [string, string[]][];
-    if (entries.length === 0) return { results: [], cursor };
+    if (entries.length === 0) return { results: [], cursor, scanned: 0 };
     const ids = entries.map(([, fields]) => toMap(fields).get('i') ?? '');
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hget(this.requestKey(id), 'res');
@@ -129,7 +129,7 @@ export class RedisLedger implements RequestLedger {
       if (error) throw error;
       return typeof result === 'string' ? [{ id, result }] : [];
     });
-    return { results, cursor: (entries[entries.length - 1] as [string, string[]])[0] };
+    return { results, cursor: (entries[entries.length - 1] as [string, string[]])[0], scanned: entries.length };
   }
 
   async resultCursor(id: string): Promise<string | undefined> {

@@ -64,6 +64,12 @@ export interface ResultPage {
   readonly results: readonly { readonly id: string; readonly result: string }[];
   /** Where the next page starts; unchanged when this page is empty. */
   readonly cursor: string | undefined;
+  /**
+   * How many of the batch's finished requests this page went over, those whose result is past its
+   * retention (and so not in `results`) included: a page that went over `limit` may have more after
+   * it, however few results it holds.
+   */
+  readonly scanned: number;
 }
 
 /** The outcome of a request's attempt number `attempts` (0: ended before its first call). */

@@ -22,7 +22,7 @@ const DESCRIPTION = `Streams the batch's final results as \`application/x-ndjson
 * Without \`wait\`, the results there are now, then the stream ends. \`wait=true\` keeps it open until the batch is complete (its intake over and every request final).
 * \`after=<request id>\` resumes after that request's line: the id of the last line received.
 
-Results are kept as long as their requests (\`LEDGER_RETENTION_MS\`, 7 days by default); past that the batch is unknown: 404, never an empty answer.`;
+Results are kept as long as their requests (\`LEDGER_RETENTION_MS\`, 7 days by default, counted from each request's last change); past that the batch is unknown: 404, never an empty answer. In a batch whose requests finished further apart than that, the earliest results may be gone while the batch is not: the stream then leaves them out and goes on with the rest.`;
 
 /** `GET /v1/batches/:id/results`: a batch's results as a stream, page by page, with flat memory. */
 export function registerResultsRoute(app: FastifyInstance, options: ResultsRouteOptions): void {
@@ -70,7 +70,9 @@ export function registerResultsRoute(app: FastifyInstance, options: ResultsRoute
             }
           }
           if (chunk !== '') yield chunk;
-          if (page.results.length === PAGE) continue;
+          // By what the page went over, not what it holds: results past their retention leave
+          // holes, and a page of 500 finished requests with 3 expired is still not the last.
+          if (page.scanned === PAGE) continue;
           if (!wait || completeBefore || gone.signal.aborted) return;
           try {
             await sleep(pollMs, undefined, { signal: gone.signal });

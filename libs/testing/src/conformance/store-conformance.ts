@@ -116,11 +116,12 @@ export function describeStoreConformance<Stores extends StoreSet>(target: StoreC
       const third = await stores.ledger.results(batchId, second.cursor, 2);
       const end = await stores.ledger.results(batchId, third.cursor, 2);
       expect([...first.results, ...second.results, ...third.results]).toEqual(order.map((id) => ({ id, result: `{"id":"${id}"}` })));
-      expect(end).toEqual({ results: [], cursor: third.cursor });
+      expect([first.scanned, second.scanned, third.scanned]).toEqual([2, 2, 1]);
+      expect(end).toEqual({ results: [], cursor: third.cursor, scanned: 0 });
       const afterSecond = await stores.ledger.results(batchId, await stores.ledger.resultCursor(order[1] as string), 10);
       expect(afterSecond.results.map((r) => r.id)).toEqual(order.slice(2));
       expect(await stores.ledger.resultCursor(unique('unknown'))).toBeUndefined();
-      expect(await stores.ledger.results(unique('no-batch'), undefined, 10)).toEqual({ results: [], cursor: undefined });
+      expect(await stores.ledger.results(unique('no-batch'), undefined, 10)).toEqual({ results: [], cursor: undefined, scanned: 0 });
     });
 
     it('completes a sealed batch once its last request is final, with one batch.completed job holding its counts', async () => {
