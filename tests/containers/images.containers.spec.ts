@@ -33,7 +33,7 @@ afterAll(async () => {
   await stopInfra();
   const lines = [
     ...(base?.steps ?? []).map((s) => `${s.name}: ${seconds(s.ms)}${s.cached ? ' (cached)' : ''} — ${s.detail}`),
-    ...[...builds.values()].map((b) => `${b.image}: build ${seconds(b.ms)}, ${(b.bytes / 1e6).toFixed(0)} MB`),
+    ...[...builds.values()].map((b) => `${b.image}: ${b.cached ? 'already built from this build context' : `built in ${seconds(b.ms)}`}, ${(b.bytes / 1e6).toFixed(0)} MB`),
     ...[...runs.entries()].map(([app, r]) => `${app}: healthy after ${seconds(r.healthyMs)}, ready after ${seconds(r.readyMs)}, stopped in ${seconds(r.stopMs)} with exit code ${r.exitCode}`),
   ];
   log(`summary:\n  ${lines.join('\n  ')}`);

@@ -113,14 +113,14 @@ export interface BaseImages {
 type Log = (line: string) => void;
 const defaultLog: Log = (line) => process.stderr.write(`[containers] ${line}\n`);
 
-function sha256(...parts: readonly (string | Buffer)[]): string {
+export function sha256(...parts: readonly (string | Buffer)[]): string {
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part).update('\0');
   return hash.digest('hex');
 }
 
 /** The hash of every file under `dir` (names and contents), for recipe hashes. */
-function hashDir(dir: string): string {
+export function hashDir(dir: string): string {
   const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort();
   return sha256(...files.flatMap((f) => [f, readFileSync(join(dir, f))]));
 }
